@@ -1,0 +1,76 @@
+"""Settings from ``MODELWARD_*`` environment variables (documented in docs/settings.md)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelward.errors import ConfigurationError
+
+ENV_HOME = "MODELWARD_HOME"
+ENV_DATABASE_URL = "MODELWARD_DATABASE_URL"
+ENV_ARTIFACT_ROOT = "MODELWARD_ARTIFACT_ROOT"
+ENV_ACTOR = "MODELWARD_ACTOR"
+ENV_DEBUG = "MODELWARD_DEBUG"
+
+#: Every setting and what it does; docs/settings.md must mention each (a test checks).
+SETTINGS: dict[str, str] = {
+    ENV_HOME: "folder for the embedded database, artifacts and caches (default ~/.modelward)",
+    ENV_DATABASE_URL: "SQLAlchemy URL of the metadata store "
+    "(default sqlite:///$MODELWARD_HOME/modelward.db; postgresql://… for PostgreSQL)",
+    ENV_ARTIFACT_ROOT: "where artifacts live: a folder or an fsspec URL such as s3://bucket/prefix "
+    "(default $MODELWARD_HOME/artifacts)",
+    ENV_ACTOR: "name recorded as the actor of changes in embedded mode (default: the OS user)",
+    ENV_DEBUG: "set to 1 to print tracebacks for unexpected errors",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build with :func:`load_settings`."""
+
+    home: Path
+    database_url: str
+    artifact_root: str
+    actor: str
+    debug: bool = False
+
+    @property
+    def cache_dir(self) -> Path:
+        """Scratch space for unpacked artifacts."""
+        return self.home / "cache"
+
+    def ensure_home(self) -> None:
+        """Create the home folder (and the local artifact root) if they are missing."""
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.cache_dir.mkdir(exist_ok=True)
+            if "://" not in self.artifact_root:
+                Path(self.artifact_root).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot create modelward folders under {self.home}: {exc.strerror}",
+                hint=f"set {ENV_HOME} to a writable folder",
+            ) from exc
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, e.g. in some containers
+        return f"uid-{os.getuid()}"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment (``os.environ`` unless given)."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get(ENV_HOME) or Path.home() / ".modelward").expanduser().resolve()
+    database_url = env.get(ENV_DATABASE_URL) or f"sqlite:///{home / 'modelward.db'}"
+    artifact_root = env.get(ENV_ARTIFACT_ROOT) or str(home / "artifacts")
+    if "://" not in artifact_root:
+        artifact_root = str(Path(artifact_root).expanduser().resolve())
+    actor = env.get(ENV_ACTOR) or _current_user()
+    debug = env.get(ENV_DEBUG, "").lower() in {"1", "true", "yes"}
+    return Settings(home, database_url, artifact_root, actor, debug)

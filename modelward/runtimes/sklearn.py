@@ -1,0 +1,137 @@
+"""scikit-learn estimators and pipelines, saved with skops (pickle only when trusted)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from modelward.errors import InvalidModelError, UntrustedContentError
+from modelward.runtimes.base import (
+    Flavor,
+    Runtime,
+    SavedModel,
+    SaveOptions,
+    class_probabilities,
+    output_frame,
+)
+from modelward.runtimes.pickles import TRUST_HINT, load_pickle
+
+SKOPS_FILE = "model.skops"
+PICKLE_FILE = "model.joblib"
+
+
+def is_sklearn_estimator(obj: Any) -> bool:
+    """True for a fitted-or-not scikit-learn estimator that can predict."""
+    base = sys.modules.get("sklearn.base")  # no sklearn imported means obj cannot be one
+    return base is not None and isinstance(obj, base.BaseEstimator) and hasattr(obj, "predict")
+
+
+class SklearnFlavor(Flavor):
+    name = "sklearn"
+    packages = ("scikit-learn", "skops", "numpy", "pandas")
+    priority = 80
+
+    def detect(self, obj: Any) -> bool:
+        return is_sklearn_estimator(obj)
+
+    def sniff(self, path: Path) -> bool:
+        return path.is_file() and path.suffix == ".skops"
+
+    def save(self, obj: Any, dest: Path, options: SaveOptions) -> SavedModel:
+        sio = self.require("skops.io")
+        target = dest / SKOPS_FILE
+        try:
+            sio.dump(obj, target)
+            # The caller handed us this object in memory: the types it is made of are theirs.
+            trusted = sio.get_untrusted_types(file=target)
+        except Exception as exc:  # skops refuses some exotic objects
+            target.unlink(missing_ok=True)
+            if not options.trust_pickle:
+                raise InvalidModelError(
+                    f"skops cannot save this {type(obj).__name__}: {exc}",
+                    hint="pass trust_pickle=True (CLI: --trust-pickle) to store it as a pickle",
+                ) from exc
+            joblib = self.require("joblib")
+            joblib.dump(obj, dest / PICKLE_FILE)
+            return SavedModel(self._config(obj, "pickle", PICKLE_FILE, []))
+        return SavedModel(self._config(obj, "skops", SKOPS_FILE, trusted))
+
+    def import_path(self, path: Path, dest: Path, options: SaveOptions) -> SavedModel:
+        sio = self.require("skops.io")
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except Exception as exc:
+            raise InvalidModelError(f"{path.name} is not a readable skops file: {exc}") from exc
+        if untrusted and not options.trust_pickle:
+            raise UntrustedContentError(
+                f"{path.name} contains types that skops does not trust by default: "
+                f"{', '.join(untrusted)}; loading them can run code",
+                hint=TRUST_HINT,
+            )
+        try:
+            obj = sio.load(path, trusted=untrusted)
+        except Exception as exc:
+            raise InvalidModelError(f"{path.name} could not be loaded by skops: {exc}") from exc
+        if not is_sklearn_estimator(obj):
+            raise InvalidModelError(f"{path.name} holds a {type(obj).__name__}, not an estimator")
+        shutil.copyfile(path, dest / SKOPS_FILE)
+        return SavedModel(self._config(obj, "skops", SKOPS_FILE, untrusted))
+
+    def runtime(self, path: Path, config: Mapping[str, Any]) -> Runtime:
+        return SklearnRuntime(path, config)
+
+    @staticmethod
+    def _config(obj: Any, fmt: str, file: str, trusted: list[str]) -> dict[str, Any]:
+        cls = type(obj)
+        return {
+            "format": fmt,
+            "file": file,
+            "trusted_types": sorted(trusted),
+            "estimator": f"{cls.__module__}.{cls.__qualname__}",
+        }
+
+
+class SklearnRuntime(Runtime):
+    params = {"proba": "also return probability_<class> columns (classifiers only)"}
+
+    def load(self) -> None:
+        file = self.path / self.config["file"]
+        if self.config["format"] == "pickle":
+            # Trust was given explicitly at registration and is bound to this artifact's digest.
+            self.model_ = load_pickle(file, trusted=True)
+        else:
+            import skops.io as sio
+
+            self.model_ = sio.load(file, trusted=list(self.config.get("trusted_types", [])))
+        self._by_name = hasattr(self.model_, "feature_names_in_")
+
+    def predict(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+        self.check_params(params)
+        x = frame if self._by_name else frame.to_numpy()
+        out = output_frame(self.model_.predict(x))
+        if params.get("proba"):
+            if not hasattr(self.model_, "predict_proba"):
+                raise InvalidModelError(
+                    f"{type(self.model_).__name__} has no predict_proba; drop the 'proba' parameter"
+                )
+            proba = class_probabilities(self.model_.predict_proba(x), self.model_.classes_)
+            out = pd.concat([out, proba], axis=1)
+        return out
+
+    def unload(self) -> None:
+        self.model_ = None
+
+    def metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "estimator": self.config.get("estimator"),
+            "format": self.config["format"],
+        }
+        classes = getattr(self.model_, "classes_", None)
+        if classes is not None:
+            meta["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
+        return meta

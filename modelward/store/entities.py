@@ -1,0 +1,128 @@
+"""Domain objects the store returns; immutable, JSON-ready through ``to_dict``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from modelward.signatures import Signature
+
+RISK_TIERS = ("low", "medium", "high")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Model:
+    """A registered model name and what is known about it."""
+
+    name: str
+    description: str | None
+    owner: str
+    risk_tier: str
+    tags: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+    latest_version: int | None = None
+    aliases: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = _jsonable(asdict(self))
+        return out
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """Everything needed to record a version; the store assigns its number."""
+
+    digest: str
+    size_bytes: int
+    flavor: str
+    flavor_config: dict[str, Any]
+    signature: Signature | None
+    input_example: list[dict[str, Any]] | None
+    metrics: dict[str, float]
+    params: dict[str, Any]
+    tags: dict[str, str]
+    lineage: dict[str, Any]
+    description: str | None
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """An immutable version of a model."""
+
+    name: str
+    version: int
+    digest: str
+    size_bytes: int
+    flavor: str
+    flavor_config: dict[str, Any]
+    signature: Signature | None
+    input_example: list[dict[str, Any]] | None
+    metrics: dict[str, float]
+    params: dict[str, Any]
+    tags: dict[str, str]
+    lineage: dict[str, Any]
+    description: str | None
+    stage: str
+    archived: bool
+    created_by: str
+    created_at: datetime
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        """``name/version``."""
+        return f"{self.name}/{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = _jsonable(asdict(self))
+        out["signature"] = self.signature.to_dict() if self.signature else None
+        out["aliases"] = list(self.aliases)
+        return out
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """One move of an alias: from which version to which, by whom, when (``None`` = unset)."""
+
+    name: str
+    alias: str
+    from_version: int | None
+    to_version: int | None
+    actor: str
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = _jsonable(asdict(self))
+        return out
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One link of the audit chain."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: Any
+    after: Any
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = _jsonable(asdict(self))
+        return out
