@@ -151,7 +151,7 @@ class Signature:
         out = frame.loc[:, self.input_names] if list(frame.columns) != self.input_names else frame
         for spec in self.inputs:
             if spec.type == "datetime" and out[spec.name].dtype.kind != "M":
-                out = out.assign(**{spec.name: pd.to_datetime(out[spec.name], errors="raise")})
+                out = out.assign(**{spec.name: pd.to_datetime(out[spec.name], format="mixed")})
         return out
 
 

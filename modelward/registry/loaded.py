@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,12 +24,18 @@ class LoadedModel:
         self.runtime = runtime
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True)
 
-    def predict(self, data: Any = None, **params: Any) -> pd.DataFrame:
+    def predict(self, data: Any = None, /, **params: Any) -> pd.DataFrame:
         """Score ``data`` (DataFrame, dict of columns, records or array) after checking it."""
         frame = pd.DataFrame() if data is None else as_frame(data)
+        return self.score(frame, params)
+
+    def score(
+        self, frame: pd.DataFrame, params: Mapping[str, Any], *, row_offset: int = 0
+    ) -> pd.DataFrame:
+        """Check ``frame`` against the signature (rows numbered from ``row_offset``), then score."""
         signature = self.version.signature
         if signature is not None:
-            frame = signature.conform(frame)
+            frame = signature.conform(frame, row_offset=row_offset)
         return self.runtime.predict(frame, params)
 
     @property

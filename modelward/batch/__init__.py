@@ -1,0 +1,1 @@
+"""Offline scoring of files: streamed in chunks, written atomically."""

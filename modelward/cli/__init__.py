@@ -1,0 +1,47 @@
+"""The ``modelward`` command line (Typer + Rich); exit codes are documented in docs/cli.md."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+from rich.markup import escape
+
+from modelward.cli import admin, demo, models, predict
+from modelward.cli.output import err_console
+from modelward.config import load_settings
+from modelward.errors import EXIT_INTERNAL, ModelwardError
+
+app = typer.Typer(
+    name="modelward",
+    help="ModelOps in one install: register, version and load any model.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+admin.register(app)
+app.add_typer(models.app, name="models")
+predict.register(app)
+demo.register(app)
+
+
+def main() -> None:
+    """Entry point: run the app, turning errors into one clear message and an exit code."""
+    try:
+        app()
+    except ModelwardError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+        if exc.hint:
+            err_console.print(f"[dim]hint:[/] {escape(exc.hint)}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so plainly, show the traceback only when asked
+        err_console.print(f"[bold red]internal error:[/] {escape(repr(exc))}", highlight=False)
+        if load_settings().debug:
+            traceback.print_exc()
+        else:
+            err_console.print("[dim]hint:[/] set MODELWARD_DEBUG=1 for the traceback and report it")
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,159 @@
+"""The demo: train four kinds of model on bundled data, register, alias, load back and score.
+
+Everything is offline: scikit-learn's breast-cancer and wine data, statsmodels' CO2 series and
+a credit decision table shipped with modelward.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from modelward.client import Client
+
+RULES_FILE = Path(__file__).with_name("credit_rules.yaml")
+SEED = 7
+
+
+@dataclass
+class Step:
+    """One demo model: what was registered and what scoring it by alias gave."""
+
+    name: str
+    version: int
+    flavor: str
+    digest: str
+    metric: str
+    scored: str
+
+
+def _classifiers() -> list[dict[str, Any]]:
+    from sklearn.datasets import load_breast_cancer, load_wine
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, roc_auc_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    out = []
+    x, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
+    lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x_tr, y_tr)
+    out.append(
+        {
+            "name": "demo-breast-cancer",
+            "model": lr,
+            "train": x_tr,
+            "holdout": x_te,
+            "metrics": {
+                "accuracy": accuracy_score(y_te, lr.predict(x_te)),
+                "roc_auc": roc_auc_score(y_te, lr.predict_proba(x_te)[:, 1]),
+            },
+            "description": "Logistic regression on scikit-learn's breast-cancer data",
+        }
+    )
+    x, y = load_wine(return_X_y=True, as_frame=True)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
+    tree = DecisionTreeClassifier(max_depth=4, random_state=SEED).fit(x_tr, y_tr)
+    out.append(
+        {
+            "name": "demo-wine-tree",
+            "model": tree,
+            "train": x_tr,
+            "holdout": x_te,
+            "metrics": {"accuracy": accuracy_score(y_te, tree.predict(x_te))},
+            "description": "Decision tree on scikit-learn's wine data",
+        }
+    )
+    return out
+
+
+def _forecaster() -> dict[str, Any]:
+    from statsmodels.datasets import co2
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    weekly = co2.load_pandas().data["co2"]
+    monthly = weekly.resample("MS").mean().interpolate().loc["1960":]
+    train, test = monthly.iloc[:-24], monthly.iloc[-24:]
+    fit = ExponentialSmoothing(train, trend="add", seasonal="add", seasonal_periods=12).fit()
+    forecast = np.asarray(fit.forecast(24))
+    mape = float(np.mean(np.abs((test.to_numpy() - forecast) / test.to_numpy())) * 100)
+    return {
+        "name": "demo-co2-forecast",
+        "model": fit,
+        "train": train.to_frame(),
+        "metrics": {"mape_24m": mape},
+        "description": "Holt-Winters forecast of Mauna Loa CO2 (statsmodels data)",
+    }
+
+
+APPLICANTS = pd.DataFrame(
+    {
+        "income": [18_000.0, 42_000.0, 95_000.0, 60_000.0],
+        "credit_score": [480, 640, 790, 720],
+        "employment": ["unemployed", "employed", "self_employed", "employed"],
+        "debt_ratio": [0.65, 0.35, 0.10, 0.30],
+    }
+)
+
+
+def run(client: Client | None = None, console: Console | None = None) -> list[Step]:
+    """Run the scenario against ``client`` (default: the environment's registry)."""
+    mw = client or Client()
+    out = console or Console()
+    started = time.perf_counter()
+    out.print(f"[bold]modelward demo[/] — registry at {mw.settings.home}", highlight=False)
+    steps: list[Step] = []
+
+    for spec in _classifiers():
+        version = mw.register_model(
+            spec["model"], spec["name"], input_example=spec["train"].head(50),
+            training_data=spec["train"], metrics=spec["metrics"], description=spec["description"],
+        )
+        mw.set_alias(spec["name"], "champion", version.version)
+        loaded = mw.load_model(f"models:/{spec['name']}@champion")
+        predicted = loaded.predict(spec["holdout"].head(5))["prediction"].tolist()
+        steps.append(_step(version, spec["metrics"], f"classes {predicted}"))
+        out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
+
+    spec = _forecaster()
+    version = mw.register_model(
+        spec["model"], spec["name"], training_data=spec["train"], metrics=spec["metrics"],
+        description=spec["description"],
+    )
+    mw.set_alias(spec["name"], "champion", version.version)
+    forecast = mw.load_model(f"{spec['name']}@champion").predict(horizon=12)
+    first = forecast.iloc[0]
+    steps.append(_step(version, spec["metrics"], f"{first['time']:%Y-%m}: {first['forecast']:.1f} ppm …"))
+    out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
+
+    version = mw.register_model(
+        RULES_FILE, "demo-credit-rules", input_example=APPLICANTS, training_data=APPLICANTS,
+        description="Credit decision table (DMN-style hit policy)",
+    )
+    mw.set_alias("demo-credit-rules", "champion", version.version)
+    decisions = mw.load_model("demo-credit-rules@champion").predict(APPLICANTS)
+    steps.append(_step(version, {}, f"decisions {decisions.iloc[:, 0].tolist()}"))
+    out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
+
+    table = Table(title="champion of each demo model, loaded by alias and scored")
+    for column in ("model@champion", "version", "flavor", "sha256", "metrics", "scored"):
+        table.add_column(column)
+    for s in steps:
+        table.add_row(f"{s.name}@champion", str(s.version), s.flavor, s.digest[:12], s.metric, s.scored)
+    out.print(table)
+    out.print(f"done in {time.perf_counter() - started:.1f} s", highlight=False)
+    return steps
+
+
+def _step(version: Any, metrics: dict[str, float], scored: str) -> Step:
+    shown = ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()) or "-"
+    return Step(version.name, version.version, version.flavor, version.digest, shown, scored)
