@@ -150,7 +150,10 @@ class Signature:
         self.validate(frame, row_offset=row_offset)
         out = frame.loc[:, self.input_names] if list(frame.columns) != self.input_names else frame
         for spec in self.inputs:
-            if spec.type == "datetime" and out[spec.name].dtype.kind != "M":
+            kind = out[spec.name].dtype.kind
+            if spec.type in NUMERIC_TYPES and kind not in "iufb":
+                out = out.assign(**{spec.name: pd.to_numeric(out[spec.name])})
+            elif spec.type == "datetime" and kind != "M":
                 out = out.assign(**{spec.name: pd.to_datetime(out[spec.name], format="mixed")})
         return out
 
@@ -236,6 +239,15 @@ def _type_problem(spec: ColumnSpec, series: pd.Series, null: np.ndarray, offset:
             return None
         if kind == "b":
             return f"expected {expected}, got booleans"
+        if kind == "O" or isinstance(series.dtype, pd.StringDtype):
+            # Text formats (CSV, JSON) deliver numbers as strings when one value is broken:
+            # name the rows that do not parse, accept the column when all of them do.
+            parsed = pd.to_numeric(series, errors="coerce")
+            bad = ~null & parsed.isna().to_numpy()
+            if bad.any():
+                example = series.to_numpy()[bad][0]
+                return f"expected {expected}, got {example!r} ({_rows(bad, offset)})"
+            return None
         return _non_matching(series, null, offset, expected, _is_number)
     if expected == "boolean":
         if kind == "b" or str(series.dtype) == "boolean":

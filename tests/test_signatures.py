@@ -52,7 +52,7 @@ def test_every_problem_is_reported_at_once() -> None:
     assert "column 'age': 1 null value(s)" in text and "row 1" in text
     assert "below the minimum 0" in text and "row 2" in text
     assert "above the maximum 120" in text and "row 3" in text
-    assert "column 'income': expected double, got str '1'" in text
+    assert "column 'income': expected double, got 'x' (row 1)" in text
     assert "outside the allowed categories" in text and "'blue'" in text
     assert len(problems) == 6
     assert info.value.to_dict()["problems"] == problems
@@ -140,3 +140,9 @@ def test_as_frame_accepts_common_shapes() -> None:
         as_frame(object())
     with pytest.raises(InvalidDataError):
         as_frame(np.zeros((1, 1, 1)))
+
+
+def test_numbers_as_text_are_converted_when_they_all_parse() -> None:
+    sig = Signature((ColumnSpec("x", "double"),))
+    out = sig.conform(pd.DataFrame({"x": ["1.5", None, "2"]}, dtype=object))
+    assert out["x"].dtype.kind == "f" and out["x"].tolist()[0] == 1.5

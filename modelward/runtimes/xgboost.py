@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,8 +58,8 @@ class XGBoostFlavor(Flavor):
         sk_attr = booster.attr("scikit_learn")
         if sk_attr:  # saved from a scikit-learn wrapper: restore the same wrapper
             kind = _WRAPPERS.get(json.loads(sk_attr).get("_estimator_type", ""), "Booster")
-        shutil.copyfile(path, dest / f"model{path.suffix}")
-        return SavedModel({"file": f"model{path.suffix}", "class": kind})
+        booster.save_model(dest / "model.ubj")  # one format on disk, whatever came in
+        return SavedModel({"file": "model.ubj", "class": kind})
 
     def runtime(self, path: Path, config: Mapping[str, Any]) -> Runtime:
         return XGBoostRuntime(path, config)

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from modelward.errors import ConfigurationError
+from modelward.errors import ConfigurationError, StoreUnavailableError
 
 #: Connections of a write transaction carry this execution option; SQLite then takes the write
 #: lock up front (BEGIN IMMEDIATE) instead of failing to upgrade a read lock under contention.
@@ -60,7 +60,13 @@ def create_store_engine(url: str) -> Engine:
 
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailableError(
+                f"cannot create the folder of the SQLite database {url.database}: {exc.strerror}",
+                hint="point MODELWARD_DATABASE_URL or MODELWARD_HOME at a writable folder",
+            ) from exc
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
