@@ -1,0 +1,1 @@
+"""modelward benchmarks; run all with ``make bench`` (``python -m bench``)."""

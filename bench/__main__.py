@@ -1,0 +1,21 @@
+"""Run every benchmark: ``python -m bench [name …]``."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import registry
+
+BENCHMARKS = {"registry": registry.main}
+
+
+def main() -> None:
+    names = sys.argv[1:] or list(BENCHMARKS)
+    for name in names:
+        if name not in BENCHMARKS:
+            sys.exit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+        BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    main()
