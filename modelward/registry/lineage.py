@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import platform
 import subprocess
 import sys
@@ -50,10 +51,14 @@ def dataset_record(data: Any, *, role: str) -> dict[str, Any]:
 def git_state(cwd: Path | None = None) -> dict[str, Any] | None:
     """Commit and dirtiness of the git work tree around ``cwd``, if there is one."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
+        head = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
-        if commit.returncode != 0:
+        if head.returncode != 0:
             return None
         status = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
@@ -62,33 +67,28 @@ def git_state(cwd: Path | None = None) -> dict[str, Any] | None:
             text=True,
             timeout=5,
         )
-        top = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return {
-        "commit": commit.stdout.strip(),
-        "dirty": bool(status.stdout.strip()),
-        "repository": top.stdout.strip() or None,
-    }
+    top, _, commit = head.stdout.strip().partition("\n")
+    return {"commit": commit.strip(), "dirty": bool(status.stdout.strip()), "repository": top}
+
+
+@lru_cache(maxsize=64)
+def _versions(packages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    found = []
+    for name in dict.fromkeys((*_ALWAYS, *packages)):
+        try:
+            found.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            continue
+    return tuple(found)
 
 
 def environment(packages: tuple[str, ...]) -> dict[str, Any]:
     """Python, platform and the versions of the packages that matter for this flavor."""
-    versions: dict[str, str] = {}
-    for name in dict.fromkeys((*_ALWAYS, *packages)):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
     return {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
         "platform": platform.platform(terse=True),
-        "packages": versions,
+        "packages": dict(_versions(packages)),
     }

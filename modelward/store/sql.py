@@ -403,37 +403,45 @@ class SqlStore(MetadataStore):
         return self._read(work)
 
     def resolve(self, ref: ModelRef) -> ModelVersion:
+        query = select(VersionRow).join(ModelRow, ModelRow.id == VersionRow.model_id)
+        query = query.where(ModelRow.name == ref.name)
+        if ref.version is not None:
+            query = query.where(VersionRow.version == ref.version)
+        elif ref.alias is not None:
+            query = query.join(AliasRow, AliasRow.version_id == VersionRow.id).where(
+                AliasRow.alias == ref.alias
+            )
+        else:
+            query = query.where(VersionRow.archived.is_(False))
+            query = query.order_by(VersionRow.version.desc()).limit(1)
+
         def work(session: Session) -> ModelVersion:
-            model = self._model_row(session, ref.name)
-            if ref.version is not None:
-                return self._version(session, model, self._version_row(session, model, ref.version))
-            if ref.alias is not None:
-                row = session.scalars(
-                    select(VersionRow)
-                    .join(AliasRow, AliasRow.version_id == VersionRow.id)
-                    .where(AliasRow.model_id == model.id, AliasRow.alias == ref.alias)
-                ).one_or_none()
-                if row is None:
-                    aliases = self._aliases(session, model.id)
-                    raise AliasNotFoundError(
-                        f"alias {ref.alias!r} not found on model {ref.name!r}",
-                        hint=_listing("aliases", [f"{a} → {v}" for a, v in aliases.items()], None),
-                    )
-                return self._version(session, model, row)
-            row = session.scalars(
-                select(VersionRow)
-                .where(VersionRow.model_id == model.id, VersionRow.archived.is_(False))
-                .order_by(VersionRow.version.desc())
-                .limit(1)
-            ).one_or_none()
+            row = session.scalars(query).one_or_none()  # one round trip on the common path
             if row is None:
-                raise VersionNotFoundError(
-                    f"model {ref.name!r} has no versions that are not archived",
-                    hint=f"register one, or name an archived version exactly: {ref.name}/N",
-                )
-            return self._version(session, model, row)
+                self._explain_unresolved(session, ref)
+            assert row is not None
+            aliases = session.scalars(
+                select(AliasRow.alias).where(AliasRow.version_id == row.id).order_by(AliasRow.alias)
+            ).all()
+            return version_entity(ref.name, row, tuple(aliases))
 
         return self._read(work)
+
+    def _explain_unresolved(self, session: Session, ref: ModelRef) -> None:
+        """Raise the not-found error that says what does exist."""
+        model = self._model_row(session, ref.name)
+        if ref.version is not None:
+            self._version_row(session, model, ref.version)
+        if ref.alias is not None:
+            aliases = self._aliases(session, model.id)
+            raise AliasNotFoundError(
+                f"alias {ref.alias!r} not found on model {ref.name!r}",
+                hint=_listing("aliases", [f"{a} → {v}" for a, v in aliases.items()], None),
+            )
+        raise VersionNotFoundError(
+            f"model {ref.name!r} has no versions that are not archived",
+            hint=f"register one, or name an archived version exactly: {ref.name}/N",
+        )
 
     def set_archived(self, name: str, version: int, archived: bool, *, actor: str) -> ModelVersion:
         def work(session: Session) -> ModelVersion:

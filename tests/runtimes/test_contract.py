@@ -162,7 +162,7 @@ def mlflow_folder(tmp: Path) -> Case:
     from tests.runtimes.test_mlflow import colspecs, write_mlflow_model
 
     x, y = _cancer()
-    m = LogisticRegression(max_iter=5000).fit(x, y)
+    m = LogisticRegression(solver="liblinear").fit(x, y)
     folder = tmp / "mlflow-model"
     folder.mkdir()
     (folder / "model.pkl").write_bytes(pickle.dumps(m))

@@ -138,14 +138,22 @@ def iris() -> tuple[pd.DataFrame, pd.Series]:
     return x, y
 
 
-@pytest.fixture
-def sklearn_dir(tmp_path: Path, cancer: tuple[pd.DataFrame, pd.Series]) -> Path:
-    """``mlflow.sklearn.save_model(model, path)`` with MLflow 2's default, cloudpickle."""
+@pytest.fixture(scope="module")
+def cancer_model(cancer: tuple[pd.DataFrame, pd.Series]) -> LogisticRegression:
     x, y = cancer
+    return LogisticRegression(solver="liblinear").fit(x, y)
+
+
+@pytest.fixture
+def sklearn_dir(
+    tmp_path: Path, cancer: tuple[pd.DataFrame, pd.Series], cancer_model: LogisticRegression
+) -> Path:
+    """``mlflow.sklearn.save_model(model, path)`` with MLflow 2's default, cloudpickle."""
+    x, _ = cancer
     folder = tmp_path / "mlflow-model"
     folder.mkdir()
     with (folder / "model.pkl").open("wb") as fh:
-        pickle.dump(LogisticRegression(max_iter=5000).fit(x, y), fh)
+        pickle.dump(cancer_model, fh)
     conf = {"pickled_model": "model.pkl", "serialization_format": "cloudpickle"}
     signature = {
         "inputs": colspecs(x, optional=("mean radius",)),
@@ -209,7 +217,7 @@ def test_sklearn_skops_format_of_mlflow_3(
     tmp_path: Path, cancer: tuple[pd.DataFrame, pd.Series]
 ) -> None:
     x, y = cancer
-    model = LogisticRegression(max_iter=5000).fit(x, y)
+    model = LogisticRegression(solver="liblinear").fit(x, y)
     folder = tmp_path / "mlflow-model"
     folder.mkdir()
     sio.dump(model, folder / "model.skops")
