@@ -160,7 +160,8 @@ class RefusedError(ModelwardError):
 
 
 class UntrustedContentError(RefusedError):
-    """Loading this would run code from the file (pickle, untrusted skops types)."""
+    """Loading this could run code or reach outside the file (pickle, untrusted skops types,
+    XML entity and DTD declarations)."""
 
     code = "UNTRUSTED_CONTENT"
 

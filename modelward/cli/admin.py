@@ -14,9 +14,8 @@ from modelward.cli.output import client, console, print_json
 from modelward.config import load_settings
 from modelward.errors import EXIT_UNAVAILABLE, ModelwardError
 from modelward.runtimes.flavors import available_flavors, broken_flavors
-from modelward.store import migrate as migrations
 from modelward.store import open_store
-from modelward.store.engine import create_store_engine, safe_url
+from modelward.store.engine import safe_url
 
 db_app = typer.Typer(help="Database schema: migrations.", no_args_is_help=True)
 
@@ -63,17 +62,15 @@ def doctor(
     except ModelwardError as exc:
         check("home", False, str(exc))
     try:
-        engine = create_store_engine(settings.database_url)
-        current = migrations.current_revision(engine)
-        head = migrations.head_revision()
-        check("database", True, f"{safe_url(settings.database_url)} reachable")
+        store = open_store(settings.database_url)  # like every command: migrate on first use
+        info = store.describe()
+        store.close()
+        check("database", True, f"{info['url']} reachable ({info['backend']})")
         check(
             "migrations",
-            current == head,
-            f"at {current}, head {head}"
-            + ("" if current == head else " — run `modelward db upgrade`"),
+            info["revision"] == info["head"],
+            f"at {info['revision']}, head {info['head']}",
         )
-        engine.dispose()
     except Exception as exc:
         check("database", False, f"{safe_url(settings.database_url)}: {_one_line(exc)}")
     check(*_artifact_check(settings.artifact_root))

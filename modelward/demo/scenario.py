@@ -97,10 +97,10 @@ def _forecaster() -> dict[str, Any]:
 
 APPLICANTS = pd.DataFrame(
     {
-        "income": [18_000.0, 42_000.0, 95_000.0, 60_000.0],
         "credit_score": [480, 640, 790, 720],
+        "income": [18_000.0, 42_000.0, 95_000.0, 60_000.0],
         "employment": ["unemployed", "employed", "self_employed", "employed"],
-        "debt_ratio": [0.65, 0.35, 0.10, 0.30],
+        "existing_debt": [12_000.0, 25_000.0, 5_000.0, 8_000.0],
     }
 )
 
@@ -121,7 +121,7 @@ def run(client: Client | None = None, console: Console | None = None) -> list[St
         mw.set_alias(spec["name"], "champion", version.version)
         loaded = mw.load_model(f"models:/{spec['name']}@champion")
         predicted = loaded.predict(spec["holdout"].head(5))["prediction"].tolist()
-        steps.append(_step(version, spec["metrics"], f"classes {predicted}"))
+        steps.append(_step(version, spec["metrics"], " ".join(map(str, predicted))))
         out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
 
     spec = _forecaster()
@@ -132,7 +132,7 @@ def run(client: Client | None = None, console: Console | None = None) -> list[St
     mw.set_alias(spec["name"], "champion", version.version)
     forecast = mw.load_model(f"{spec['name']}@champion").predict(horizon=12)
     first = forecast.iloc[0]
-    steps.append(_step(version, spec["metrics"], f"{first['time']:%Y-%m}: {first['forecast']:.1f} ppm …"))
+    steps.append(_step(version, spec["metrics"], f"{first['time']:%Y-%m} {first['forecast']:.1f}ppm"))
     out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
 
     version = mw.register_model(
@@ -141,19 +141,23 @@ def run(client: Client | None = None, console: Console | None = None) -> list[St
     )
     mw.set_alias("demo-credit-rules", "champion", version.version)
     decisions = mw.load_model("demo-credit-rules@champion").predict(APPLICANTS)
-    steps.append(_step(version, {}, f"decisions {decisions.iloc[:, 0].tolist()}"))
+    steps.append(_step(version, {}, " ".join(decisions["decision"])))
     out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
 
-    table = Table(title="champion of each demo model, loaded by alias and scored")
-    for column in ("model@champion", "version", "flavor", "sha256", "metrics", "scored"):
-        table.add_column(column)
+    table = Table(title="each demo model's champion, loaded by alias and scored", title_justify="left")
+    table.add_column("model@champion", no_wrap=True)
+    table.add_column("v")
+    table.add_column("flavor")
+    table.add_column("sha256")
+    table.add_column("metrics", no_wrap=True)
+    table.add_column("scored", overflow="fold")
     for s in steps:
-        table.add_row(f"{s.name}@champion", str(s.version), s.flavor, s.digest[:12], s.metric, s.scored)
+        table.add_row(s.name, str(s.version), s.flavor, s.digest[:8], s.metric, s.scored)
     out.print(table)
     out.print(f"done in {time.perf_counter() - started:.1f} s", highlight=False)
     return steps
 
 
 def _step(version: Any, metrics: dict[str, float], scored: str) -> Step:
-    shown = ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()) or "-"
+    shown = "\n".join(f"{k}={v:.2f}" for k, v in metrics.items()) or "-"
     return Step(version.name, version.version, version.flavor, version.digest, shown, scored)
