@@ -71,9 +71,9 @@ def main() -> None:
     table = Table(title=f"registry benchmark ({LOADS} loads, {REGISTRATIONS} registrations)")
     for column in ("backend", "operation", "ops/s", "vs joblib.load"):
         table.add_column(column, justify="right" if column != "operation" else "left")
-    table.add_row("-", "joblib.load (baseline)", f"{baseline:,.0f}", "1.00×")
+    table.add_row("-", "joblib.load (baseline)", f"{baseline:,.0f}", "1.00x")
     for backend, op, rate in rows:
-        table.add_row(backend, op, f"{rate:,.0f}", f"{rate / baseline:.2f}×")
+        table.add_row(backend, op, f"{rate:,.0f}", f"{rate / baseline:.2f}x")
     console.print(table)
 
 

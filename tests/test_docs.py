@@ -34,7 +34,9 @@ def test_there_are_commands_to_check() -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_is_documented(command: str) -> None:
-    assert f"`{command}" in (DOCS / "cli.md").read_text(), f"docs/cli.md does not describe {command}"
+    assert f"`{command}" in (DOCS / "cli.md").read_text(), (
+        f"docs/cli.md does not describe {command}"
+    )
 
 
 @pytest.mark.parametrize("setting", sorted(SETTINGS))

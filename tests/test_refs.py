@@ -44,7 +44,7 @@ def test_parse_accepts_every_form(text: str, expected: ModelRef) -> None:
         "/abs",
         "churn@x@y",
         "name with space",
-        "churn/١",  # a non-ASCII digit
+        "churn/١",  # noqa: RUF001 - a non-ASCII digit, on purpose
         "%2e%2e",
     ],
 )

@@ -115,8 +115,12 @@ def run(client: Client | None = None, console: Console | None = None) -> list[St
 
     for spec in _classifiers():
         version = mw.register_model(
-            spec["model"], spec["name"], input_example=spec["train"].head(50),
-            training_data=spec["train"], metrics=spec["metrics"], description=spec["description"],
+            spec["model"],
+            spec["name"],
+            input_example=spec["train"].head(50),
+            training_data=spec["train"],
+            metrics=spec["metrics"],
+            description=spec["description"],
         )
         mw.set_alias(spec["name"], "champion", version.version)
         loaded = mw.load_model(f"models:/{spec['name']}@champion")
@@ -126,17 +130,25 @@ def run(client: Client | None = None, console: Console | None = None) -> list[St
 
     spec = _forecaster()
     version = mw.register_model(
-        spec["model"], spec["name"], training_data=spec["train"], metrics=spec["metrics"],
+        spec["model"],
+        spec["name"],
+        training_data=spec["train"],
+        metrics=spec["metrics"],
         description=spec["description"],
     )
     mw.set_alias(spec["name"], "champion", version.version)
     forecast = mw.load_model(f"{spec['name']}@champion").predict(horizon=12)
     first = forecast.iloc[0]
-    steps.append(_step(version, spec["metrics"], f"{first['time']:%Y-%m} {first['forecast']:.1f}ppm"))
+    steps.append(
+        _step(version, spec["metrics"], f"{first['time']:%Y-%m} {first['forecast']:.1f}ppm")
+    )
     out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
 
     version = mw.register_model(
-        RULES_FILE, "demo-credit-rules", input_example=APPLICANTS, training_data=APPLICANTS,
+        RULES_FILE,
+        "demo-credit-rules",
+        input_example=APPLICANTS,
+        training_data=APPLICANTS,
         description="Credit decision table (DMN-style hit policy)",
     )
     mw.set_alias("demo-credit-rules", "champion", version.version)
@@ -144,7 +156,9 @@ def run(client: Client | None = None, console: Console | None = None) -> list[St
     steps.append(_step(version, {}, " ".join(decisions["decision"])))
     out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
 
-    table = Table(title="each demo model's champion, loaded by alias and scored", title_justify="left")
+    table = Table(
+        title="each demo model's champion, loaded by alias and scored", title_justify="left"
+    )
     table.add_column("model@champion", no_wrap=True)
     table.add_column("v")
     table.add_column("flavor")

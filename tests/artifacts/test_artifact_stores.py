@@ -37,7 +37,11 @@ def _s3_store(endpoint: str) -> FsspecArtifactStore:
     import boto3
 
     bucket = f"b{uuid.uuid4().hex[:12]}"
-    creds = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}
+    creds = {
+        "aws_access_key_id": "test",
+        "aws_secret_access_key": "test",
+        "region_name": "us-east-1",
+    }
     boto3.client("s3", endpoint_url=endpoint, **creds).create_bucket(Bucket=bucket)
     return FsspecArtifactStore(
         f"s3://{bucket}/modelward",

@@ -42,10 +42,18 @@ def test_db_commands(run: Run) -> None:
 
 
 def test_real_console_script_database_unreachable_is_one_line(tmp_path: Path) -> None:
-    env = {**os.environ, "MODELWARD_HOME": str(tmp_path), "MODELWARD_DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/x"}
+    env = {
+        **os.environ,
+        "MODELWARD_HOME": str(tmp_path),
+        "MODELWARD_DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/x",
+    }
     script = Path(sys.executable).parent / "modelward"
-    done = subprocess.run([str(script), "models", "list"], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(script), "models", "list"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == EXIT_UNAVAILABLE
     lines = done.stderr.strip().splitlines()
-    assert lines[0].startswith("error: cannot use the metadata database at postgresql://u:***@127.0.0.1:1/x")
+    assert lines[0].startswith(
+        "error: cannot use the metadata database at postgresql://u:***@127.0.0.1:1/x"
+    )
     assert len(lines) == 2 and lines[1].startswith("hint:") and "Traceback" not in done.stderr

@@ -34,7 +34,8 @@ def _take_database_down(client: Client) -> None:
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS false')
         conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (url.database,)
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (url.database,),
         )
 
 

@@ -43,6 +43,10 @@ def test_git_state_inside_and_outside_a_repository(tmp_path: Path) -> None:
 
 def test_environment_names_key_packages() -> None:
     env = environment(("scikit-learn", "not-a-real-package"))
-    assert env["python"] and "scikit-learn" in env["packages"] and "not-a-real-package" not in env["packages"]
+    assert (
+        env["python"]
+        and "scikit-learn" in env["packages"]
+        and "not-a-real-package" not in env["packages"]
+    )
     env["packages"]["x"] = "mutated"
     assert "x" not in environment(("scikit-learn", "not-a-real-package"))["packages"]

@@ -51,8 +51,12 @@ def sklearn_pipeline(tmp: Path) -> Case:
     x, y = _cancer()
     m = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
     return Case(
-        m, x, {"prediction": m.predict(x), "probability_1": m.predict_proba(x)[:, 1]},
-        {"input_example": x.head()}, {"proba": True}, "sklearn",
+        m,
+        x,
+        {"prediction": m.predict(x), "probability_1": m.predict_proba(x)[:, 1]},
+        {"input_example": x.head()},
+        {"proba": True},
+        "sklearn",
     )
 
 
@@ -71,7 +75,13 @@ def sklearn_pickle_file(tmp: Path) -> Case:
     x, y = _iris()
     m = RandomForestClassifier(n_estimators=5, random_state=0).fit(x, y)
     (tmp / "forest.pkl").write_bytes(pickle.dumps(m))
-    return Case(tmp / "forest.pkl", x, {"prediction": m.predict(x)}, {"trust_pickle": True}, flavor="sklearn")
+    return Case(
+        tmp / "forest.pkl",
+        x,
+        {"prediction": m.predict(x)},
+        {"trust_pickle": True},
+        flavor="sklearn",
+    )
 
 
 def xgboost_classifier(tmp: Path) -> Case:
@@ -80,8 +90,12 @@ def xgboost_classifier(tmp: Path) -> Case:
     x, y = _cancer()
     m = xgb.XGBClassifier(n_estimators=20, max_depth=3).fit(x, y)
     return Case(
-        m, x, {"prediction": m.predict(x), "probability_1": m.predict_proba(x)[:, 1]},
-        {"input_example": x.head()}, {"proba": True}, "xgboost",
+        m,
+        x,
+        {"prediction": m.predict(x), "probability_1": m.predict_proba(x)[:, 1]},
+        {"input_example": x.head()},
+        {"proba": True},
+        "xgboost",
     )
 
 
@@ -91,7 +105,9 @@ def xgboost_booster_file(tmp: Path) -> Case:
     x, y = load_diabetes(return_X_y=True, as_frame=True)
     booster = xgb.train({"max_depth": 3}, xgb.DMatrix(x, y), num_boost_round=10)
     booster.save_model(tmp / "booster.json")
-    return Case(tmp / "booster.json", x, {"prediction": booster.predict(xgb.DMatrix(x))}, flavor="xgboost")
+    return Case(
+        tmp / "booster.json", x, {"prediction": booster.predict(xgb.DMatrix(x))}, flavor="xgboost"
+    )
 
 
 def lightgbm_classifier(tmp: Path) -> Case:
@@ -100,8 +116,12 @@ def lightgbm_classifier(tmp: Path) -> Case:
     x, y = _iris()
     m = lgb.LGBMClassifier(n_estimators=20, verbose=-1).fit(x, y)
     return Case(
-        m, x, {"prediction": m.predict(x), "probability_2": m.predict_proba(x)[:, 2]},
-        {"input_example": x.head()}, {"proba": True}, "lightgbm",
+        m,
+        x,
+        {"prediction": m.predict(x), "probability_2": m.predict_proba(x)[:, 2]},
+        {"input_example": x.head()},
+        {"proba": True},
+        "lightgbm",
     )
 
 
@@ -111,7 +131,13 @@ def lightgbm_regressor_file(tmp: Path) -> Case:
     x, y = load_diabetes(return_X_y=True, as_frame=True)
     m = lgb.LGBMRegressor(n_estimators=20, verbose=-1).fit(x, y)
     m.booster_.save_model(tmp / "model.txt")
-    return Case(tmp / "model.txt", x, {"prediction": m.predict(x)}, {"input_example": x.head()}, flavor="lightgbm")
+    return Case(
+        tmp / "model.txt",
+        x,
+        {"prediction": m.predict(x)},
+        {"input_example": x.head()},
+        flavor="lightgbm",
+    )
 
 
 def onnx_graph(tmp: Path) -> Case:
@@ -125,8 +151,12 @@ def onnx_graph(tmp: Path) -> Case:
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     label, proba = session.run(None, {session.get_inputs()[0].name: x.to_numpy(np.float32)})
     return Case(
-        proto, x, {"prediction": label, "probability_1": proba[:, 1]}, {"input_example": x.head()},
-        {"proba": True}, "onnx",
+        proto,
+        x,
+        {"prediction": label, "probability_1": proba[:, 1]},
+        {"input_example": x.head()},
+        {"proba": True},
+        "onnx",
     )
 
 
@@ -154,7 +184,14 @@ def python_class(tmp: Path) -> Case:
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, -1.0]})
     expected = (frame["a"] * 0.5 + frame["b"] * 2) * 3
     model = PythonModel("scorer:Scorer", code=[tmp / "scorer.py"], data={"weights": tmp / "data"})
-    return Case(model, frame, {"prediction": expected.to_numpy()}, {"input_example": frame}, {"scale": 3}, "python")
+    return Case(
+        model,
+        frame,
+        {"prediction": expected.to_numpy()},
+        {"input_example": frame},
+        {"scale": 3},
+        "python",
+    )
 
 
 def mlflow_folder(tmp: Path) -> Case:
@@ -168,8 +205,11 @@ def mlflow_folder(tmp: Path) -> Case:
     folder.mkdir()
     (folder / "model.pkl").write_bytes(pickle.dumps(m))
     write_mlflow_model(
-        folder, "sklearn", {"pickled_model": "model.pkl", "serialization_format": "cloudpickle"},
-        "model.pkl", signature={"inputs": colspecs(x)},
+        folder,
+        "sklearn",
+        {"pickled_model": "model.pkl", "serialization_format": "cloudpickle"},
+        "model.pkl",
+        signature={"inputs": colspecs(x)},
     )
     return Case(folder, x, {"prediction": m.predict(x)}, {"trust_pickle": True}, flavor="mlflow")
 
@@ -181,11 +221,15 @@ def statsmodels_sarimax_exog(tmp: Path) -> Case:
     data = sm.datasets.macrodata.load_pandas().data
     index = pd.date_range("1959-01-01", periods=len(data), freq="QS")
     infl = pd.Series(data["infl"].to_numpy(), index=index)
-    exog = pd.DataFrame({"unemp": data["unemp"].to_numpy(), "realint": data["realint"].to_numpy()}, index=index)
+    exog = pd.DataFrame(
+        {"unemp": data["unemp"].to_numpy(), "realint": data["realint"].to_numpy()}, index=index
+    )
     fit = SARIMAX(infl[:-8], exog=exog[:-8], order=(1, 0, 0), trend="c").fit(disp=False)
     future = exog[-8:].reset_index(drop=True)
     expected = fit.forecast(steps=8, exog=exog[-8:]).to_numpy()
-    return Case(fit, future, {"forecast": expected}, {"input_example": future}, flavor="statsmodels")
+    return Case(
+        fit, future, {"forecast": expected}, {"input_example": future}, flavor="statsmodels"
+    )
 
 
 def statsmodels_holt_winters(tmp: Path) -> Case:
@@ -196,7 +240,14 @@ def statsmodels_holt_winters(tmp: Path) -> Case:
     monthly = weekly.resample("MS").mean().interpolate()["1990":]
     fit = ExponentialSmoothing(monthly, trend="add", seasonal="add", seasonal_periods=12).fit()
     expected = fit.forecast(12).to_numpy()
-    return Case(fit, pd.DataFrame(), {"forecast": expected}, params={"horizon": 12}, flavor="statsmodels", rows=12)
+    return Case(
+        fit,
+        pd.DataFrame(),
+        {"forecast": expected},
+        params={"horizon": 12},
+        flavor="statsmodels",
+        rows=12,
+    )
 
 
 def rules_file(tmp: Path) -> Case:
@@ -206,7 +257,8 @@ def rules_file(tmp: Path) -> Case:
     table = DecisionTable.from_yaml(RULES_FILE)
     expected = table.evaluate(APPLICANTS)
     return Case(
-        RULES_FILE, APPLICANTS,
+        RULES_FILE,
+        APPLICANTS,
         {"decision": expected["decision"].to_numpy(), "limit": expected["limit"].to_numpy()},
         flavor="rules",
     )
@@ -247,7 +299,9 @@ CASES: dict[str, Callable[[Path], Case]] = {
 
 
 @pytest.mark.parametrize("case_name", sorted(CASES))
-def test_register_load_predict_equals_original(client: Client, case_name: str, tmp_path: Path) -> None:
+def test_register_load_predict_equals_original(
+    client: Client, case_name: str, tmp_path: Path
+) -> None:
     case = CASES[case_name](tmp_path)
     version = client.register_model(case.model, "contract", **case.options)
     assert version.flavor == case.flavor  # detected, not given

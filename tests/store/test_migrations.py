@@ -14,7 +14,9 @@ def test_migrated_schema_equals_the_table_definitions(database_url: str) -> None
     engine = create_store_engine(database_url)
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     assert diff == []
     engine.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -39,8 +40,15 @@ def add(store: SqlStore, name: str, n: int = 1) -> list[int]:
 
 
 def test_models_are_created_listed_and_unique(store: SqlStore) -> None:
-    model = store.create_model("churn", actor=ACTOR, description="Churn model", risk_tier="high", tags={"team": "crm"})
-    assert (model.name, model.owner, model.risk_tier, model.tags) == ("churn", ACTOR, "high", {"team": "crm"})
+    model = store.create_model(
+        "churn", actor=ACTOR, description="Churn model", risk_tier="high", tags={"team": "crm"}
+    )
+    assert (model.name, model.owner, model.risk_tier, model.tags) == (
+        "churn",
+        ACTOR,
+        "high",
+        {"team": "crm"},
+    )
     assert model.latest_version is None and model.created_at.tzinfo is not None
     with pytest.raises(AlreadyExistsError, match="'churn' already exists"):
         store.create_model("churn", actor=ACTOR)
@@ -56,7 +64,14 @@ def test_versions_are_numbered_per_model(store: SqlStore) -> None:
     assert add(store, "a", 3) == [1, 2, 3]
     assert add(store, "b", 2) == [1, 2]
     v = store.get_version("a", 2)
-    assert (v.name, v.version, v.flavor, v.stage, v.archived, v.created_by) == ("a", 2, "sklearn", "draft", False, ACTOR)
+    assert (v.name, v.version, v.flavor, v.stage, v.archived, v.created_by) == (
+        "a",
+        2,
+        "sklearn",
+        "draft",
+        False,
+        ACTOR,
+    )
     assert v.signature is not None and v.signature.output_names == ["prediction"]
     assert v.metrics == {"auc": 0.9} and v.params == {"C": 1.0} and v.tags == {"team": "risk"}
     assert store.get_model("a").latest_version == 3
@@ -97,7 +112,9 @@ def test_alias_moves_are_atomic_and_recorded(store: SqlStore) -> None:
     assert (removed.from_version, removed.to_version) == (3, None)
     history = store.alias_history("m")
     assert [(h.from_version, h.to_version, h.actor) for h in history] == [
-        (None, 1, "alice"), (1, 3, "bob"), (3, None, "carol")
+        (None, 1, "alice"),
+        (1, 3, "bob"),
+        (3, None, "carol"),
     ]
     assert all(h.at.tzinfo is not None for h in history)
     with pytest.raises(AliasNotFoundError):
@@ -139,11 +156,20 @@ def test_delete_is_refused_while_an_alias_points_at_it(store: SqlStore) -> None:
     assert sorted(v.version for v in store.delete_model("m", actor=ACTOR)) == [1, 2]
     with pytest.raises(ModelNotFoundError):
         store.get_model("m")
-    assert [e.action for e in store.audit_events(object_id="m@champion")] == ["alias.set", "alias.delete"]
+    assert [e.action for e in store.audit_events(object_id="m@champion")] == [
+        "alias.set",
+        "alias.delete",
+    ]
 
 
 def test_search_filters_and_pages(store: SqlStore) -> None:
-    store.create_model("credit-risk", actor="alice", description="PD model", tags={"team": "risk"}, risk_tier="high")
+    store.create_model(
+        "credit-risk",
+        actor="alice",
+        description="PD model",
+        tags={"team": "risk"},
+        risk_tier="high",
+    )
     store.create_model("churn", actor="bob", description="Customer churn", tags={"team": "crm"})
     store.create_model("fraud", actor="alice", tags={"team": "risk"})
     assert [m.name for m in store.search_models()] == ["churn", "credit-risk", "fraud"]
@@ -164,10 +190,15 @@ def test_every_change_extends_the_audit_chain(store: SqlStore) -> None:
     store.delete_version("m", 1, actor="carol")
     events = store.audit_events()
     assert [e.action for e in events] == [
-        "model.create", "version.create", "version.create", "alias.set", "version.archive", "version.delete"
+        "model.create",
+        "version.create",
+        "version.create",
+        "alias.set",
+        "version.archive",
+        "version.delete",
     ]
     assert events[0].prev_hash == "0" * 64
-    for prev, event in zip(events, events[1:], strict=False):
+    for prev, event in itertools.pairwise(events):
         assert event.prev_hash == prev.hash and event.seq == prev.seq + 1
     assert events[3].actor == "bob" and events[3].after == {"version": 2}
     assert [e.object_id for e in store.audit_events(object_type="alias")] == ["m@champion"]
@@ -177,7 +208,9 @@ def test_every_change_extends_the_audit_chain(store: SqlStore) -> None:
     from modelward.store.tables import AuditEventRow
 
     with store.engine.connect() as conn:
-        rows = conn.execute(select(AuditEventRow.payload, AuditEventRow.prev_hash, AuditEventRow.hash)).all()
+        rows = conn.execute(
+            select(AuditEventRow.payload, AuditEventRow.prev_hash, AuditEventRow.hash)
+        ).all()
     assert all(chain_hash(prev, payload) == digest for payload, prev, digest in rows)
 
 

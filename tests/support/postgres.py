@@ -75,8 +75,18 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(base / "pw", "postgres")
     port = _free_port()
     _run(
-        [str(bindir / "initdb"), "-D", str(data), "-U", "modelward", "--auth=scram-sha-256",
-         f"--pwfile={base / 'pw'}", "-E", "UTF8", "--locale=C"],
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "modelward",
+            "--auth=scram-sha-256",
+            f"--pwfile={base / 'pw'}",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
         as_postgres=as_postgres,
     )
     options = (
@@ -84,8 +94,10 @@ def postgres_server() -> Iterator[str]:
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
     ctl = str(bindir / "pg_ctl")
-    _run([ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "-t", "60", "start"],
-         as_postgres=as_postgres)
+    _run(
+        [ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "-t", "60", "start"],
+        as_postgres=as_postgres,
+    )
     try:
         yield f"postgresql://modelward:{password}@127.0.0.1:{port}/postgres"
     finally:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def register_many(database_url: str, artifact_root: str, home: str, worker: int, count: int, start: Any) -> list[int]:
+def register_many(
+    database_url: str, artifact_root: str, home: str, worker: int, count: int, start: Any
+) -> list[int]:
     """Register ``count`` versions of one model; return the version numbers received."""
     import os
 
