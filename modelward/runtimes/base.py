@@ -131,9 +131,9 @@ def output_frame(result: Any, names: list[str] | None = None) -> pd.DataFrame:
     if isinstance(result, pd.DataFrame):
         return result.reset_index(drop=True)
     if isinstance(result, pd.Series):
-        return result.to_frame(
-            name=result.name if result.name is not None else "prediction"
-        ).reset_index(drop=True)
+        # A Series' name is usually an accident of pandas arithmetic (the input column it came
+        # from), so a single output is always "prediction"; return a DataFrame to name columns.
+        return pd.DataFrame({(names or ["prediction"])[0]: result.to_numpy()})
     arr = np.asarray(result)
     if arr.ndim == 0:
         arr = arr.reshape(1)
