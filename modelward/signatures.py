@@ -7,6 +7,7 @@ one :class:`~modelward.errors.SignatureViolationError` listing them all.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -46,6 +47,23 @@ class ColumnSpec:
             raise InvalidSignatureError(
                 f"column {self.name!r} has unknown type {self.type!r}",
                 hint=f"use one of: {', '.join(TYPES)}",
+            )
+        for flag in ("nullable", "pii"):
+            if not isinstance(getattr(self, flag), bool):
+                raise InvalidSignatureError(
+                    f"column {self.name!r}: {flag} must be true or false, not {getattr(self, flag)!r}"
+                )
+        for bound in ("minimum", "maximum"):
+            value = getattr(self, bound)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Real)
+            ):
+                raise InvalidSignatureError(
+                    f"column {self.name!r}: {bound} must be a number, not {value!r}"
+                )
+        if self.categories is not None and isinstance(self.categories, str | bytes | Mapping):
+            raise InvalidSignatureError(
+                f"column {self.name!r}: categories must be a list of values, not {self.categories!r}"
             )
         if (
             self.minimum is not None or self.maximum is not None
