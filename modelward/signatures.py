@@ -76,8 +76,13 @@ class ColumnSpec:
             raise InvalidSignatureError(
                 f"column {self.name!r}: minimum {self.minimum} is greater than maximum {self.maximum}"
             )
+        for bound in ("minimum", "maximum"):  # numpy scalars become plain numbers (JSON)
+            value = getattr(self, bound)
+            if value is not None and hasattr(value, "item"):
+                object.__setattr__(self, bound, value.item())
         if self.categories is not None:
-            object.__setattr__(self, "categories", tuple(self.categories))
+            plain = tuple(c.item() if hasattr(c, "item") else c for c in self.categories)
+            object.__setattr__(self, "categories", plain)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; optional fields left out when unset."""
