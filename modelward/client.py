@@ -10,6 +10,7 @@ from typing import Any
 
 from modelward.artifacts import open_artifact_store
 from modelward.config import Settings, load_settings
+from modelward.errors import InvalidInputError
 from modelward.refs import ModelRef
 from modelward.registry.loaded import LoadedModel
 from modelward.registry.service import Registry, as_ref
@@ -113,7 +114,10 @@ class Client:
         if parsed.version is not None:
             return [self.registry.delete_version(parsed)]
         if parsed.alias is not None:
-            return [self.registry.delete_version(ModelRef(parsed.name, self.get(parsed).version))]
+            raise InvalidInputError(
+                f"delete takes NAME/VERSION or NAME, not an alias ({parsed})",
+                hint="an alias always points at a version, and such a version cannot be deleted",
+            )
         return self.registry.delete_model(parsed.name)
 
     # --- models -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from rich.table import Table
 from modelward.batch.files import existing_file, read_table
 from modelward.cli.output import client, console, parse_pairs, parse_values, print_json
 from modelward.errors import InvalidInputError, InvalidSignatureError
-from modelward.refs import check_name
+from modelward.refs import check_name, parse_ref
 from modelward.store.entities import Model, ModelVersion
 
 app = typer.Typer(help="Register, list, alias, archive and delete models.", no_args_is_help=True)
@@ -279,7 +279,7 @@ def delete(
 ) -> None:
     """Delete a version, or a whole model; refused while an alias points at it."""
     mw = client()
-    if "/" not in ref.removeprefix("models:/") and "@" not in ref and not yes:
+    if parse_ref(ref).is_latest and not yes:
         model = mw.get_model(ref)
         if not typer.confirm(f"delete model {model.name} and all its versions?"):
             raise InvalidInputError("not deleted", hint="pass --yes to delete without asking")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,6 @@ from modelward.runtimes.pickles import is_pickle_file, load_pickle
 from modelward.signatures import Signature, as_frame, infer_columns
 
 EXAMPLE_ROWS = 5
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A model written to a folder, with the flavor that wrote it and its signature."""
-
-    flavor: Flavor
-    saved: SavedModel
-    signature: Signature | None
 
 
 def save_model(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +138,7 @@ class Registry:
             runtime.unload()
         if signature.outputs:
             return signature
-        return signature.with_outputs(
-            c.__class__(**{**c.to_dict(), "nullable": True}) for c in infer_columns(outputs)
-        )
+        return signature.with_outputs(replace(c, nullable=True) for c in infer_columns(outputs))
 
     def _lineage(
         self, source: Any, flavor: Flavor, datasets: list[dict[str, Any]], trust_pickle: bool

@@ -201,3 +201,5 @@ def test_archive_and_delete_rules(sqlite_client: Client, model: object) -> None:
         sqlite_client.archive("m")
     sqlite_client.restore("m/2")
     assert sqlite_client.get("m").version == 2
+    with pytest.raises(InvalidInputError, match="not an alias"):
+        sqlite_client.delete("m@champion")
