@@ -89,3 +89,24 @@ def to_event(row: AuditEventRow) -> AuditEvent:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+def read_events(
+    session: Session,
+    *,
+    object_type: str | None,
+    object_id: str | None,
+    since: datetime | None,
+    limit: int | None,
+) -> list[AuditEvent]:
+    """Stored events matching every given filter, in chain order."""
+    query = select(AuditEventRow).order_by(AuditEventRow.seq)
+    if object_type:
+        query = query.where(AuditEventRow.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEventRow.object_id == object_id)
+    if since:
+        query = query.where(AuditEventRow.at >= since)
+    if limit:
+        query = query.limit(limit)
+    return [to_event(r) for r in session.scalars(query)]
