@@ -28,3 +28,24 @@ def register_many(
         numbers.append(client.register_model(model, "shared", tags={"worker": str(worker)}).version)
     client.close()
     return numbers
+
+
+def open_fresh_sqlite(path: str, start_at: float) -> str:
+    """Connect to a (fresh) SQLite database at ``start_at``; return "ok" or the error."""
+    import time
+
+    from sqlalchemy import text
+
+    from modelward.store.engine import create_store_engine
+
+    engine = create_store_engine(f"sqlite:///{path}")
+    while time.time() < start_at:
+        pass
+    try:
+        with engine.connect() as conn:
+            mode = conn.execute(text("PRAGMA journal_mode")).scalar()
+        return "ok" if mode == "wal" else f"journal mode {mode}"
+    except Exception as exc:
+        return repr(exc)[:200]
+    finally:
+        engine.dispose()
