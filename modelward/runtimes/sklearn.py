@@ -25,6 +25,27 @@ SKOPS_FILE = "model.skops"
 PICKLE_FILE = "model.joblib"
 
 
+def load_skops_file(path: Path, *, trust: bool) -> tuple[Any, list[str]]:
+    """The object in a skops file and the types it needed trusted; refused without ``trust``
+    when skops does not vouch for every type in it."""
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:
+        raise InvalidModelError(f"{path.name} is not a readable skops file: {exc}") from exc
+    if untrusted and not trust:
+        raise UntrustedContentError(
+            f"{path.name} contains types that skops does not trust by default: "
+            f"{', '.join(untrusted)}; loading them can run code",
+            hint=TRUST_HINT,
+        )
+    try:
+        return sio.load(path, trusted=untrusted), untrusted
+    except Exception as exc:
+        raise InvalidModelError(f"{path.name} could not be loaded by skops: {exc}") from exc
+
+
 def is_sklearn_estimator(obj: Any) -> bool:
     """True for a fitted-or-not scikit-learn estimator that can predict."""
     base = sys.modules.get("sklearn.base")  # no sklearn imported means obj cannot be one
@@ -62,21 +83,7 @@ class SklearnFlavor(Flavor):
         return SavedModel(self._config(obj, "skops", SKOPS_FILE, trusted))
 
     def import_path(self, path: Path, dest: Path, options: SaveOptions) -> SavedModel:
-        sio = self.require("skops.io")
-        try:
-            untrusted = sio.get_untrusted_types(file=path)
-        except Exception as exc:
-            raise InvalidModelError(f"{path.name} is not a readable skops file: {exc}") from exc
-        if untrusted and not options.trust_pickle:
-            raise UntrustedContentError(
-                f"{path.name} contains types that skops does not trust by default: "
-                f"{', '.join(untrusted)}; loading them can run code",
-                hint=TRUST_HINT,
-            )
-        try:
-            obj = sio.load(path, trusted=untrusted)
-        except Exception as exc:
-            raise InvalidModelError(f"{path.name} could not be loaded by skops: {exc}") from exc
+        obj, untrusted = load_skops_file(path, trust=options.trust_pickle)
         if not is_sklearn_estimator(obj):
             raise InvalidModelError(f"{path.name} holds a {type(obj).__name__}, not an estimator")
         shutil.copyfile(path, dest / SKOPS_FILE)

@@ -11,9 +11,6 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 import pandas as pd
 import pytest
-
-pytest.importorskip("sklearn_pmml_model")
-
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression

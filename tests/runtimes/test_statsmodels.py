@@ -11,19 +11,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+from statsmodels.tsa.ar_model import AutoReg
+from statsmodels.tsa.arima.model import ARIMA
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-sm = pytest.importorskip("statsmodels.api")
-
-from statsmodels.tsa.ar_model import AutoReg  # noqa: E402
-from statsmodels.tsa.arima.model import ARIMA  # noqa: E402
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # noqa: E402
-from statsmodels.tsa.holtwinters import ExponentialSmoothing  # noqa: E402
-from statsmodels.tsa.statespace.sarimax import SARIMAX  # noqa: E402
-
-from modelward.errors import InvalidInputError, InvalidModelError, UntrustedContentError  # noqa: E402
-from modelward.runtimes.base import SavedModel, SaveOptions  # noqa: E402
-from modelward.runtimes.pickles import is_pickle_file  # noqa: E402
-from modelward.runtimes.statsmodels import StatsmodelsFlavor, StatsmodelsRuntime  # noqa: E402
+from modelward.errors import InvalidInputError, InvalidModelError, UntrustedContentError
+from modelward.runtimes.base import SavedModel, SaveOptions
+from modelward.runtimes.pickles import is_pickle_file
+from modelward.runtimes.statsmodels import StatsmodelsFlavor, StatsmodelsRuntime
 
 RTOL = 1e-8
 NO_INPUT = pd.DataFrame()

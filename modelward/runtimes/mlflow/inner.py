@@ -13,7 +13,7 @@ from modelward.runtimes.lightgbm import LightGBMFlavor
 from modelward.runtimes.mlflow.mlmodel import MLMODEL
 from modelward.runtimes.onnx import OnnxFlavor
 from modelward.runtimes.pickles import TRUST_HINT, load_pickle
-from modelward.runtimes.sklearn import SklearnFlavor
+from modelward.runtimes.sklearn import SklearnFlavor, load_skops_file
 from modelward.runtimes.xgboost import XGBoostFlavor
 
 #: Inner flavors in order of preference: native formats before pickles.
@@ -74,18 +74,5 @@ def unpickle(file: Path, flavor: str, fmt: Any, options: SaveOptions) -> Any:
 def load_skops(file: Path, flavor: Flavor, options: SaveOptions) -> Any:
     """The object in a skops ``file``; types skops does not trust need the caller's trust."""
     # MLmodel's own skops_trusted_types are not taken on its word: we ask the file itself.
-    sio = flavor.require("skops.io")
-    try:
-        untrusted = sio.get_untrusted_types(file=file)
-    except Exception as exc:
-        raise InvalidModelError(f"{file.name} is not a readable skops file: {exc}") from exc
-    if untrusted and not options.trust_pickle:
-        raise UntrustedContentError(
-            f"{file.name} contains types that skops does not trust by default: "
-            f"{', '.join(untrusted)}; loading them can run code",
-            hint=TRUST_HINT,
-        )
-    try:
-        return sio.load(file, trusted=untrusted)
-    except Exception as exc:
-        raise InvalidModelError(f"{file.name} could not be loaded by skops: {exc}") from exc
+    flavor.require("skops.io")
+    return load_skops_file(file, trust=options.trust_pickle)[0]
