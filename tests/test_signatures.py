@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from modelward.errors import InvalidDataError, InvalidSignatureError, SignatureViolationError
-from modelward.signatures import ColumnSpec, Signature, as_frame, infer_signature
+from modelward.frames import as_frame
+from modelward.signatures import ColumnSpec, Signature, infer_signature
 
 SIG = Signature(
     (

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from modelward.frames import as_frame
 from modelward.runtimes.base import Runtime
-from modelward.signatures import as_frame
 from modelward.store.entities import ModelVersion
 
 

@@ -11,10 +11,11 @@ from typing import Any
 import pandas as pd
 
 from modelward.errors import InvalidInputError, InvalidModelError, ModelwardError
+from modelward.frames import as_frame
 from modelward.runtimes.base import Flavor, SavedModel, SaveOptions
 from modelward.runtimes.flavors import available_flavors, detect_flavor, get_flavor, sniff_flavor
 from modelward.runtimes.pickles import is_pickle_file, load_pickle
-from modelward.signatures import Signature, as_frame, infer_columns
+from modelward.signatures import Signature, infer_columns
 
 EXAMPLE_ROWS = 5
 
