@@ -9,8 +9,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from modelward.columns import conform_columns
 from modelward.frames import as_frame
 from modelward.runtimes.base import Runtime
 from modelward.store.entities import ModelVersion
@@ -37,6 +39,16 @@ class LoadedModel:
         if signature is not None:
             frame = signature.conform(frame, row_offset=row_offset)
         return self.runtime.predict(frame, params)
+
+    def score_columns(
+        self, columns: Mapping[str, np.ndarray], params: Mapping[str, Any], *, row_offset: int = 0
+    ) -> dict[str, np.ndarray]:
+        """Check named numpy columns against the signature, then score them without pandas
+        where the flavor allows (the serving hot path)."""
+        signature = self.version.signature
+        if signature is not None:
+            columns = conform_columns(signature, columns, row_offset=row_offset)
+        return self.runtime.predict_columns(columns, params)
 
     @property
     def metadata(self) -> dict[str, Any]:

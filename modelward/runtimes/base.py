@@ -61,6 +61,18 @@ class Runtime(abc.ABC):
         Time-series runtimes are the exception: they return ``horizon`` rows of forecasts.
         """
 
+    def predict_columns(
+        self, columns: Mapping[str, np.ndarray], params: Mapping[str, Any]
+    ) -> dict[str, np.ndarray]:
+        """Score named 1-D columns (signature order, already checked): the serving hot path.
+
+        The default goes through a DataFrame and :meth:`predict`; flavors whose models take a
+        plain matrix override it to skip pandas.
+        """
+        frame = pd.DataFrame({name: pd.Series(array) for name, array in columns.items()})
+        out = self.predict(frame, params)
+        return {str(name): out[name].to_numpy() for name in out.columns}
+
     def unload(self) -> None:  # noqa: B027 - optional hook with a sensible default
         """Release what ``load`` took (memory, sessions, child processes)."""
 
@@ -154,3 +166,22 @@ def output_frame(result: Any, names: list[str] | None = None) -> pd.DataFrame:
 def class_probabilities(proba: np.ndarray, classes: Any) -> pd.DataFrame:
     """Probability columns named ``probability_<class>``."""
     return pd.DataFrame(np.asarray(proba), columns=[f"probability_{c}" for c in list(classes)])
+
+
+def numeric_matrix(columns: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """The columns as one 2-D float matrix, or ``None`` when one of them is not numeric."""
+    arrays = list(columns.values())
+    if not arrays or any(a.dtype.kind not in "iufb" for a in arrays):
+        return None
+    return np.column_stack(arrays)
+
+
+def matrix_outputs(
+    predictions: np.ndarray, proba: np.ndarray | None, classes: Any
+) -> dict[str, np.ndarray]:
+    """Output columns of a matrix model, named as :func:`output_frame` names them."""
+    out = {str(k): v.to_numpy() for k, v in output_frame(predictions).items()}
+    if proba is not None:
+        for i, c in enumerate(list(classes)):
+            out[f"probability_{c}"] = proba[:, i]
+    return out

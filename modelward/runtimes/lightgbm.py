@@ -17,8 +17,8 @@ from modelward.runtimes.base import (
     Runtime,
     SavedModel,
     SaveOptions,
-    class_probabilities,
-    output_frame,
+    matrix_outputs,
+    numeric_matrix,
 )
 
 MODEL_FILE = "model.txt"
@@ -82,17 +82,27 @@ class LightGBMRuntime(Runtime):
 
     def predict(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
         self.check_params(params)
-        raw = self.booster_.predict(frame)
+        return pd.DataFrame(self._score(frame, params))
+
+    def predict_columns(
+        self, columns: Mapping[str, np.ndarray], params: Mapping[str, Any]
+    ) -> dict[str, np.ndarray]:
+        x = numeric_matrix(columns)
+        if x is None:
+            return super().predict_columns(columns, params)
+        self.check_params(params)
+        return self._score(x, params)
+
+    def _score(self, data: Any, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        raw = self.booster_.predict(data)
         if self.config["kind"] != "classifier":
             if params.get("proba"):
                 raise InvalidModelError("only classifiers give probabilities; drop 'proba'")
-            return output_frame(raw)
+            return matrix_outputs(raw, None, ())
         proba = np.vstack((1.0 - raw, raw)).T if raw.ndim == 1 else raw
         classes = np.asarray(self.config["classes"])
-        out = output_frame(classes[np.argmax(proba, axis=1)])  # as LGBMClassifier.predict does
-        if params.get("proba"):
-            out = pd.concat([out, class_probabilities(proba, classes)], axis=1)
-        return out
+        predictions = classes[np.argmax(proba, axis=1)]  # as LGBMClassifier.predict does
+        return matrix_outputs(predictions, proba if params.get("proba") else None, classes)
 
     def unload(self) -> None:
         self.booster_ = None

@@ -98,22 +98,29 @@ class OnnxRuntime(Runtime):
         self._outputs = [o.name for o in self.session_.get_outputs()]
 
     def predict(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
+        columns = {str(name): frame[name].to_numpy() for name in frame.columns}
+        return pd.DataFrame(self.predict_columns(columns, params))
+
+    def predict_columns(
+        self, columns: Mapping[str, np.ndarray], params: Mapping[str, Any]
+    ) -> dict[str, np.ndarray]:
         self.check_params(params)
+        feeds: dict[str, np.ndarray]
         try:
             if len(self._inputs) == 1:
                 name, dtype = self._inputs[0]
-                feeds = {name: frame.to_numpy(dtype=dtype)}
+                feeds = {name: np.column_stack(list(columns.values())).astype(dtype)}
             else:
                 feeds = {
-                    name: frame[name].to_numpy(dtype=dtype).reshape(-1, 1)
+                    name: np.asarray(columns[name], dtype=dtype).reshape(-1, 1)
                     for name, dtype in self._inputs
                 }
         except (KeyError, ValueError, TypeError) as exc:
             raise InvalidInputError(f"cannot build the ONNX input tensors: {exc}") from exc
         results = self.session_.run(None, feeds)
-        out = output_frame(results[0])
+        out = {str(k): v.to_numpy() for k, v in output_frame(results[0]).items()}
         if params.get("proba"):
-            out = pd.concat([out, self._probabilities(results)], axis=1)
+            out.update({str(k): v.to_numpy() for k, v in self._probabilities(results).items()})
         return out
 
     def _probabilities(self, results: list[Any]) -> pd.DataFrame:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from modelward.errors import InvalidModelError, UntrustedContentError
@@ -17,6 +19,8 @@ from modelward.runtimes.base import (
     SavedModel,
     SaveOptions,
     class_probabilities,
+    matrix_outputs,
+    numeric_matrix,
     output_frame,
 )
 from modelward.runtimes.pickles import TRUST_HINT, load_pickle
@@ -116,6 +120,7 @@ class SklearnRuntime(Runtime):
 
             self.model_ = sio.load(file, trusted=list(self.config.get("trusted_types", [])))
         self._by_name = hasattr(self.model_, "feature_names_in_")
+        self._matrix_ok = not _selects_columns_by_name(self.model_)
 
     def predict(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
         self.check_params(params)
@@ -130,6 +135,25 @@ class SklearnRuntime(Runtime):
             out = pd.concat([out, proba], axis=1)
         return out
 
+    def predict_columns(
+        self, columns: Mapping[str, np.ndarray], params: Mapping[str, Any]
+    ) -> dict[str, np.ndarray]:
+        x = numeric_matrix(columns) if self._matrix_ok else None
+        if x is None:
+            return super().predict_columns(columns, params)
+        self.check_params(params)
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="X does not have valid feature names")
+                predictions = self.model_.predict(x)
+                proba = self.model_.predict_proba(x) if params.get("proba") else None
+        except Exception:
+            # Some estimators want a frame after all (custom transformers on named columns):
+            # score through pandas from now on; the answers are the same, only slower.
+            self._matrix_ok = False
+            return super().predict_columns(columns, params)
+        return matrix_outputs(predictions, proba, getattr(self.model_, "classes_", ()))
+
     def unload(self) -> None:
         self.model_ = None
 
@@ -142,3 +166,17 @@ class SklearnRuntime(Runtime):
         if classes is not None:
             meta["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
         return meta
+
+
+def _selects_columns_by_name(estimator: Any) -> bool:
+    """True when a ColumnTransformer somewhere in the estimator picks columns by name."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    if isinstance(estimator, ColumnTransformer):
+        return True
+    if isinstance(estimator, Pipeline):
+        return any(_selects_columns_by_name(step) for _, step in estimator.steps)
+    if isinstance(estimator, FeatureUnion):
+        return any(_selects_columns_by_name(t) for _, t in estimator.transformer_list)
+    return False

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from modelward.errors import InvalidModelError
@@ -17,6 +18,8 @@ from modelward.runtimes.base import (
     SavedModel,
     SaveOptions,
     class_probabilities,
+    matrix_outputs,
+    numeric_matrix,
     output_frame,
 )
 
@@ -87,6 +90,16 @@ class XGBoostRuntime(Runtime):
             proba = class_probabilities(self.model_.predict_proba(frame), self.model_.classes_)
             out = pd.concat([out, proba], axis=1)
         return out
+
+    def predict_columns(
+        self, columns: Mapping[str, np.ndarray], params: Mapping[str, Any]
+    ) -> dict[str, np.ndarray]:
+        x = numeric_matrix(columns)
+        if x is None or isinstance(self.model_, self._xgb.Booster):
+            return super().predict_columns(columns, params)
+        self.check_params(params)
+        proba = self.model_.predict_proba(x) if params.get("proba") else None
+        return matrix_outputs(self.model_.predict(x), proba, getattr(self.model_, "classes_", ()))
 
     def unload(self) -> None:
         self.model_ = None

@@ -17,6 +17,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from modelward.client import Client
+from modelward.columns import frame_columns
 from modelward.runtimes.flavors import available_flavors
 
 
@@ -316,6 +317,10 @@ def test_register_load_predict_equals_original(
             np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
         else:
             np.testing.assert_array_equal(got, expected)
+    # the serving fast path (named numpy columns, no pandas where the flavor allows) agrees
+    fast = loaded.score_columns(frame_columns(case.frame), case.params)
+    for column in case.expected:
+        np.testing.assert_array_equal(fast[column], out[column].to_numpy())
     loaded.unload()
 
 
