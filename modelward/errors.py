@@ -102,6 +102,20 @@ class InvalidDataError(InvalidInputError):
     code = "INVALID_DATA"
 
 
+class PayloadTooLargeError(InvalidInputError):
+    """A request body over the server's limit."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+
+
+class UnsupportedContentTypeError(InvalidInputError):
+    """A request body in a format the endpoint does not read."""
+
+    code = "UNSUPPORTED_CONTENT_TYPE"
+    http_status = 415
+
+
 class MissingDependencyError(InvalidInputError):
     """A flavor needs an optional package that is not installed."""
 
@@ -193,6 +207,30 @@ class StoreUnavailableError(UnavailableError):
 
 class ArtifactStoreUnavailableError(UnavailableError):
     code = "ARTIFACT_STORE_UNAVAILABLE"
+
+
+class WorkerUnavailableError(UnavailableError):
+    """A model's worker crashed, timed out or is restarting; retrying shortly will work."""
+
+    code = "WORKER_UNAVAILABLE"
+
+
+class OverloadedError(UnavailableError):
+    """Too many requests are queued for a model; retry later (backpressure)."""
+
+    code = "OVERLOADED"
+
+
+class ModelNotReadyError(UnavailableError):
+    """A served model is still loading, or failed to load."""
+
+    code = "MODEL_NOT_READY"
+
+
+class ModelFailedError(ModelwardError):
+    """The model itself raised while scoring (its worker keeps running)."""
+
+    code = "MODEL_FAILED"
 
 
 class ConfigurationError(ModelwardError):

@@ -23,7 +23,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from modelward.errors import InvalidInputError, InvalidModelError, UnsafePathError
+from modelward.errors import (
+    InvalidInputError,
+    InvalidModelError,
+    ModelFailedError,
+    ModelwardError,
+    UnsafePathError,
+)
 from modelward.paths import check_relative, safe_join
 from modelward.runtimes.base import Flavor, Runtime, SavedModel, SaveOptions, output_frame
 
@@ -173,10 +179,10 @@ class PythonRuntime(Runtime):
         self.check_params(params)
         try:
             result = self.model_.predict(frame, **params)
-        except InvalidInputError:
+        except ModelwardError:
             raise
-        except Exception as exc:
-            raise InvalidInputError(f"{self.config['entry']}.predict failed: {exc!r}") from exc
+        except Exception as exc:  # the user's code failed: a server-side error (500), not bad input
+            raise ModelFailedError(f"{self.config['entry']}.predict failed: {exc!r}") from exc
         return output_frame(result)
 
     def unload(self) -> None:

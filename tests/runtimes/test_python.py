@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from modelward.client import Client
-from modelward.errors import InvalidInputError, InvalidModelError, UnsafePathError
+from modelward.errors import InvalidInputError, InvalidModelError, ModelFailedError, UnsafePathError
 from modelward.runtimes.python import PythonModel
 
 CODE = "class Doubler:\n    def predict(self, frame):\n        return frame['x'] * 2\n"
@@ -111,7 +111,7 @@ def test_predict_errors_and_unknown_parameters(sqlite_client: Client, tmp_path: 
     )
     sqlite_client.register_model(PythonModel("broken:Broken", code=[code]), "m")
     loaded = sqlite_client.load_model("m")
-    with pytest.raises(InvalidInputError, match="ZeroDivisionError"):
+    with pytest.raises(ModelFailedError, match="ZeroDivisionError"):
         loaded.predict({"x": [1]})
     with pytest.raises(InvalidInputError, match="accepts: none"):
         loaded.predict({"x": [1]}, scale=2)
