@@ -66,8 +66,13 @@ class Client:
         trust_pickle: bool = False,
         risk_tier: str | None = None,
         owner: str | None = None,
+        compile: str | None = None,
     ) -> ModelVersion:
-        """Register an object, file or folder as the next version of model ``name``."""
+        """Register an object, file or folder as the next version of model ``name``.
+
+        ``compile="onnx"`` also stores an ONNX compilation of a scikit-learn model, used for
+        scoring only when it matches the original on the input example (see docs/serving.md).
+        """
         return self.registry.register(
             model_or_path,
             name,
@@ -82,6 +87,7 @@ class Client:
             trust_pickle=trust_pickle,
             risk_tier=risk_tier,
             owner=owner,
+            compile=compile,
         )
 
     def load_model(self, ref: str | ModelRef) -> LoadedModel:

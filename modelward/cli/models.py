@@ -46,6 +46,11 @@ def register(
     trust_pickle: bool = typer.Option(
         False, "--trust-pickle", help="Allow loading a pickle/joblib file (it can run code)."
     ),
+    compile_to: str | None = typer.Option(
+        None,
+        "--compile",
+        help="Also compile to this target ('onnx'; scikit-learn models), kept only if it matches.",
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Register a model file or folder as the next version of NAME."""
@@ -66,6 +71,7 @@ def register(
         description=description,
         trust_pickle=trust_pickle,
         risk_tier=risk_tier,
+        compile=compile_to,
     )
     if json_out:
         print_json(version.to_dict())
@@ -74,6 +80,14 @@ def register(
         f"registered [bold]{version.ref}[/] ({version.flavor}, sha256:{version.digest[:12]}…)",
         highlight=False,
     )
+    compiled = version.flavor_config.get("compiled")
+    if compiled:
+        verdict = (
+            f"compiled to ONNX (max difference {compiled['max_difference']:.2g} ≤ {compiled['tolerance']:g})"
+            if compiled["onnx"]
+            else f"not compiled: {compiled['reason']}"
+        )
+        console.print(verdict, highlight=False)
 
 
 def _read_signature(path: Path) -> dict[str, Any]:

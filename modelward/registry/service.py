@@ -67,9 +67,12 @@ class Registry:
         trust_pickle: bool = False,
         risk_tier: str | None = None,
         owner: str | None = None,
+        compile: str | None = None,
     ) -> ModelVersion:
         """Store the model's artifact, then record it as the next version of ``name``."""
         check_name(name)
+        if compile not in (None, "onnx"):
+            raise InvalidInputError(f"unknown compile target {compile!r}", hint="use 'onnx'")
         checked_metrics = check_metrics(metrics)
         checked_params = check_json("params", params)
         checked_tags = {str(k): str(v) for k, v in (tags or {}).items()}
@@ -82,8 +85,14 @@ class Registry:
             work = Path(tmp)
             model_dir = work / "model"
             model_dir.mkdir()
-            options = SaveOptions(trust_pickle=trust_pickle, sample=sample)
+            extra = {"compile": compile} if compile else {}
+            options = SaveOptions(trust_pickle=trust_pickle, sample=sample, extra=extra)
             chosen, saved = save_model(model_or_path, model_dir, flavor, options)
+            if compile and chosen.name != "sklearn":
+                raise InvalidInputError(
+                    f"only scikit-learn models are compiled, not {chosen.name} models",
+                    hint="leave --compile out",
+                )
             sig = choose_signature(signature, saved.signature, sample)
             sig = self._probe(chosen, model_dir, saved, sig, sample)
             pack(model_dir, work / "model.tar")

@@ -23,6 +23,7 @@ from modelward.runtimes.base import (
     numeric_matrix,
     output_frame,
 )
+from modelward.runtimes.compile import CompiledOnnx, compile_sklearn, compiled_columns
 from modelward.runtimes.pickles import TRUST_HINT, load_pickle
 
 SKOPS_FILE = "model.skops"
@@ -84,14 +85,21 @@ class SklearnFlavor(Flavor):
             joblib = self.require("joblib")
             joblib.dump(obj, dest / PICKLE_FILE)
             return SavedModel(self._config(obj, "pickle", PICKLE_FILE, []))
-        return SavedModel(self._config(obj, "skops", SKOPS_FILE, trusted))
+        return self._compiled(obj, dest, options, self._config(obj, "skops", SKOPS_FILE, trusted))
+
+    @staticmethod
+    def _compiled(obj: Any, dest: Path, options: SaveOptions, config: dict[str, Any]) -> SavedModel:
+        """Add an ONNX compilation of the model when the caller asked for one."""
+        if options.extra.get("compile") == "onnx":
+            config["compiled"] = compile_sklearn(obj, options.sample, dest)
+        return SavedModel(config)
 
     def import_path(self, path: Path, dest: Path, options: SaveOptions) -> SavedModel:
         obj, untrusted = load_skops_file(path, trust=options.trust_pickle)
         if not is_sklearn_estimator(obj):
             raise InvalidModelError(f"{path.name} holds a {type(obj).__name__}, not an estimator")
         shutil.copyfile(path, dest / SKOPS_FILE)
-        return SavedModel(self._config(obj, "skops", SKOPS_FILE, untrusted))
+        return self._compiled(obj, dest, options, self._config(obj, "skops", SKOPS_FILE, untrusted))
 
     def runtime(self, path: Path, config: Mapping[str, Any]) -> Runtime:
         return SklearnRuntime(path, config)
@@ -120,10 +128,18 @@ class SklearnRuntime(Runtime):
 
             self.model_ = sio.load(file, trusted=list(self.config.get("trusted_types", [])))
         self._by_name = hasattr(self.model_, "feature_names_in_")
+        compiled = self.config.get("compiled") or {}
+        self._compiled = (
+            CompiledOnnx(self.path / compiled["file"], getattr(self.model_, "classes_", None))
+            if compiled.get("onnx")
+            else None
+        )
         self._matrix_ok = not _selects_columns_by_name(self.model_)
 
     def predict(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
         self.check_params(params)
+        if self._compiled is not None:
+            return pd.DataFrame(compiled_columns(self._compiled, frame.to_numpy("float64"), params))
         x = frame if self._by_name else frame.to_numpy()
         out = output_frame(self.model_.predict(x))
         if params.get("proba"):
@@ -142,6 +158,8 @@ class SklearnRuntime(Runtime):
         if x is None:
             return super().predict_columns(columns, params)
         self.check_params(params)
+        if self._compiled is not None:
+            return compiled_columns(self._compiled, x, params)
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="X does not have valid feature names")
