@@ -8,9 +8,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+import pandas as pd
+
 from modelward.artifacts import open_artifact_store
 from modelward.config import Settings, load_settings
 from modelward.errors import InvalidInputError
+from modelward.monitoring.logquery import query_logs
 from modelward.refs import ModelRef
 from modelward.registry.loaded import LoadedModel
 from modelward.registry.service import Registry, as_ref
@@ -200,6 +203,10 @@ class Client:
     ) -> builtins.list[AuditEvent]:
         """Audit events, in chain order."""
         return self.registry.store.audit_events(object_type=object_type, object_id=object_id)
+
+    def query_logs(self, sql: str) -> pd.DataFrame:
+        """Run one SELECT over the inference log (view ``inference``); see docs/inference-log.md."""
+        return query_logs(self.settings.home, sql)
 
     def close(self) -> None:
         """Release database connections."""

@@ -179,8 +179,14 @@ def numeric_matrix(columns: Mapping[str, np.ndarray]) -> np.ndarray | None:
 def matrix_outputs(
     predictions: np.ndarray, proba: np.ndarray | None, classes: Any
 ) -> dict[str, np.ndarray]:
-    """Output columns of a matrix model, named as :func:`output_frame` names them."""
-    out = {str(k): v.to_numpy() for k, v in output_frame(predictions).items()}
+    """Output columns of a matrix model, named as :func:`output_frame` names them (no pandas)."""
+    predictions = np.asarray(predictions)
+    if predictions.ndim == 2 and predictions.shape[1] == 1:
+        predictions = predictions[:, 0]
+    if predictions.ndim == 1:
+        out = {"prediction": predictions}
+    else:
+        out = {f"prediction_{i}": predictions[:, i] for i in range(predictions.shape[1])}
     if proba is not None:
         for i, c in enumerate(list(classes)):
             out[f"probability_{c}"] = proba[:, i]

@@ -28,6 +28,12 @@ def compile_sklearn(model: Any, sample: pd.DataFrame | None, dest: Path) -> dict
             "compiling to ONNX needs an input example to check the compiled model against",
             hint="pass input_example= (CLI: --sample FILE)",
         )
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:  # the graph takes the columns in the order the model was fitted on
+        missing = [str(n) for n in names if str(n) not in sample.columns]
+        if missing:
+            return {"onnx": False, "reason": f"the sample lacks fitted columns {missing}"}
+        sample = sample[[str(n) for n in names]]
     x = sample.to_numpy(dtype="float64") if _numeric(sample) else None
     if x is None:
         return {"onnx": False, "reason": "only all-numeric inputs are compiled"}

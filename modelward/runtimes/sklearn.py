@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modelward.errors import InvalidModelError, UntrustedContentError
+from modelward.errors import InvalidInputError, InvalidModelError, UntrustedContentError
 from modelward.runtimes.base import (
     Flavor,
     Runtime,
@@ -28,6 +28,10 @@ from modelward.runtimes.pickles import TRUST_HINT, load_pickle
 
 SKOPS_FILE = "model.skops"
 PICKLE_FILE = "model.joblib"
+FEATURE_NAMES_WARNING = "X does not have valid feature names"
+#: Set by the model worker process after it silences the feature-names warning process-wide:
+#: the fast path hands sklearn a matrix (in the fitted column order) and the warning is noise.
+QUIET_FEATURE_NAMES = False
 
 
 def load_skops_file(path: Path, *, trust: bool) -> tuple[Any, list[str]]:
@@ -128,6 +132,8 @@ class SklearnRuntime(Runtime):
 
             self.model_ = sio.load(file, trusted=list(self.config.get("trusted_types", [])))
         self._by_name = hasattr(self.model_, "feature_names_in_")
+        names = getattr(self.model_, "feature_names_in_", None)
+        self._order = [str(n) for n in names] if names is not None else None
         compiled = self.config.get("compiled") or {}
         self._compiled = (
             CompiledOnnx(self.path / compiled["file"], getattr(self.model_, "classes_", None))
@@ -139,7 +145,13 @@ class SklearnRuntime(Runtime):
     def predict(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
         self.check_params(params)
         if self._compiled is not None:
-            return pd.DataFrame(compiled_columns(self._compiled, frame.to_numpy("float64"), params))
+            matrix = self._matrix({str(c): frame[c].to_numpy() for c in frame.columns})
+            if matrix is not None:
+                return pd.DataFrame(compiled_columns(self._compiled, matrix, params))
+        if self._order is not None and list(frame.columns) != self._order:
+            if missing := [n for n in self._order if n not in frame.columns]:
+                raise InvalidInputError(f"the model needs columns {missing}")
+            frame = frame[self._order]  # sklearn checks the fitted order, by name
         x = frame if self._by_name else frame.to_numpy()
         out = output_frame(self.model_.predict(x))
         if params.get("proba"):
@@ -154,23 +166,36 @@ class SklearnRuntime(Runtime):
     def predict_columns(
         self, columns: Mapping[str, np.ndarray], params: Mapping[str, Any]
     ) -> dict[str, np.ndarray]:
-        x = numeric_matrix(columns) if self._matrix_ok else None
+        x = self._matrix(columns) if self._matrix_ok else None
         if x is None:
             return super().predict_columns(columns, params)
         self.check_params(params)
         if self._compiled is not None:
             return compiled_columns(self._compiled, x, params)
         try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            if QUIET_FEATURE_NAMES:
                 predictions = self.model_.predict(x)
                 proba = self.model_.predict_proba(x) if params.get("proba") else None
+            else:
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=FEATURE_NAMES_WARNING)
+                    predictions = self.model_.predict(x)
+                    proba = self.model_.predict_proba(x) if params.get("proba") else None
         except Exception:
             # Some estimators want a frame after all (custom transformers on named columns):
             # score through pandas from now on; the answers are the same, only slower.
             self._matrix_ok = False
             return super().predict_columns(columns, params)
         return matrix_outputs(predictions, proba, getattr(self.model_, "classes_", ()))
+
+    def _matrix(self, columns: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        """The columns as a matrix in the order the model was fitted on (names, not positions)."""
+        if self._order is None:
+            return numeric_matrix(columns)
+        try:
+            return numeric_matrix({name: columns[name] for name in self._order})
+        except KeyError:
+            return None
 
     def unload(self) -> None:
         self.model_ = None

@@ -75,6 +75,15 @@ class Batcher:
                 f"{len(self._queue)} requests are already waiting for model {self.pool.ref}",
                 hint="retry shortly, or start more workers (--model-workers)",
             )
+        if not self._queue and (worker := self.pool.try_acquire()) is not None:
+            # Fast path: a worker is idle and nobody waits: no queue, no dispatcher hop.
+            try:
+                outputs = await worker.call(columns, params)
+            finally:
+                await self.pool.release(worker)
+            if self._on_batch:
+                self._on_batch(rows)
+            return outputs
         key = _key_encoder.encode(dict(params)) if params else b""
         future: asyncio.Future[dict[str, np.ndarray]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(columns, params, rows, key, future))

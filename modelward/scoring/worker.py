@@ -12,9 +12,11 @@ import socket
 import sys
 import time
 import traceback
+import warnings
 from typing import IO, Any
 
 from modelward.errors import ModelwardError
+from modelward.runtimes import sklearn as sklearn_runtime
 from modelward.runtimes.base import Runtime
 from modelward.scoring.ipc import HEADER, MAX_FRAME, decode_columns, encode_columns, pack, unpack
 
@@ -79,6 +81,9 @@ def main() -> None:
     """Entry point of the worker process."""
     os.dup2(2, 1)  # anything printed goes to stderr, never into the protocol
     sys.stdout = sys.stderr
+    # This process only scores: the matrix fast path is ordered by the fitted names already.
+    warnings.filterwarnings("ignore", message=sklearn_runtime.FEATURE_NAMES_WARNING)
+    sklearn_runtime.QUIET_FEATURE_NAMES = True
     sys.exit(serve(int(sys.argv[1]), sys.argv[2]))
 
 

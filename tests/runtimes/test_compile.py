@@ -74,3 +74,25 @@ def test_bad_compile_requests(sqlite_client: Client, tmp_path: object) -> None:
     with pytest.raises(InvalidInputError, match="only scikit-learn models are compiled"):
         sqlite_client.register_model(booster, "m", input_example=x.head(), compile="onnx")
     assert sqlite_client.list() == []
+
+
+def test_columns_are_matched_by_name_not_position(sqlite_client: Client) -> None:
+    """A signature that lists the columns in another order than the model was fitted on."""
+    from modelward.signatures import infer_signature
+
+    x, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = LogisticRegression(solver="liblinear").fit(x, y)
+    shuffled = x[list(reversed(x.columns))]
+    for compile_to in (None, "onnx"):
+        name = f"order-{compile_to}"
+        sqlite_client.register_model(
+            model,
+            name,
+            signature=infer_signature(shuffled),
+            input_example=shuffled.head(20),
+            compile=compile_to,
+        )
+        loaded = sqlite_client.load_model(name)
+        np.testing.assert_array_equal(loaded.predict(shuffled)["prediction"], model.predict(x))
+        fast = loaded.score_columns(frame_columns(shuffled), {})
+        np.testing.assert_array_equal(fast["prediction"], model.predict(x))

@@ -1,0 +1,1 @@
+"""Monitoring: the inference log and, later, profiles, drift, quality and alerts."""
