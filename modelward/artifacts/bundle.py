@@ -29,7 +29,8 @@ def pack(folder: Path, out: Path) -> None:
             info.mtime = 0
             info.uid = info.gid = 0
             info.uname = info.gname = ""
-            info.mode = 0o755 if info.isdir() else 0o644
+            executable = info.isdir() or bool(path.stat().st_mode & 0o111)
+            info.mode = 0o755 if executable else 0o644  # keep only the executable bit
             if info.isdir():
                 tar.addfile(info)
             elif info.isfile():

@@ -26,8 +26,8 @@ from modelward.errors import (
     ModelwardError,
     WorkerUnavailableError,
 )
+from modelward.procstat import ProcStat, read_procstat
 from modelward.scoring.ipc import HEADER, decode_columns, encode_columns, pack, unpack
-from modelward.scoring.procstat import ProcStat, read_procstat
 
 log = logging.getLogger("modelward.scoring")
 RETRY_AFTER_SECONDS = 1

@@ -65,3 +65,22 @@ def test_unpack_refuses_links(tmp_path: Path) -> None:
 def test_unpack_refuses_garbage(tmp_path: Path) -> None:
     with pytest.raises(ArtifactIntegrityError):
         unpack(io.BytesIO(b"not a tar at all" * 100), tmp_path)
+
+
+def test_the_executable_bit_survives(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "m")
+    (folder / "run.sh").write_text("#!/bin/sh\n")
+    (folder / "run.sh").chmod(0o700)
+    pack(folder, tmp_path / "a.tar")
+    out = tmp_path / "out"
+    out.mkdir()
+    with (tmp_path / "a.tar").open("rb") as fh:
+        unpack(fh, out)
+    assert (
+        os.access(out / "run.sh", os.X_OK)
+        and not os.access(out / "model.bin", os.X_OK)
+        or os.geteuid() == 0
+    )
+    assert (out / "run.sh").stat().st_mode & 0o111 and not (
+        out / "model.bin"
+    ).stat().st_mode & 0o111

@@ -280,6 +280,25 @@ def pmml_tree_file(tmp: Path) -> Case:
     return Case(tmp / "tree.pmml", x, {"prediction": model.predict(x)}, flavor="pmml")
 
 
+def process_node_folder(tmp: Path) -> Case:
+    import json
+
+    folder = Path(__file__).resolve().parents[2] / "examples" / "process" / "node"
+    w = json.loads((folder / "weights.json").read_text())
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.uniform(18, 80, 300),
+            "income": rng.uniform(10, 200, 300),
+            "debt_ratio": rng.uniform(0, 2, 300),
+        }
+    )
+    z = w["intercept"] + sum(v * frame[k].to_numpy() for k, v in w["weights"].items())
+    p = 1 / (1 + np.exp(-z))
+    expected = {"probability": p, "label": (p >= 0.3).astype(np.int64)}
+    return Case(folder, frame, expected, params={"threshold": 0.3}, flavor="process")
+
+
 CASES: dict[str, Callable[[Path], Case]] = {
     "sklearn-pipeline": sklearn_pipeline,
     "sklearn-tree-numpy": sklearn_tree_numpy,
@@ -296,6 +315,7 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "statsmodels-holt-winters": statsmodels_holt_winters,
     "rules-file": rules_file,
     "pmml-tree-file": pmml_tree_file,
+    "process-node-folder": process_node_folder,
 }
 
 
