@@ -105,13 +105,16 @@ APPLICANTS = pd.DataFrame(
 )
 
 
-def run(client: Client | None = None, console: Console | None = None) -> list[Step]:
+def run(
+    client: Client | None = None, console: Console | None = None, *, serve: bool = True
+) -> list[Step]:
     """Run the scenario against ``client`` (default: the environment's registry)."""
     mw = client or Client()
     out = console or Console()
     started = time.perf_counter()
     out.print(f"[bold]modelward demo[/] — registry at {mw.settings.home}", highlight=False)
     steps: list[Step] = []
+    held_out: dict[str, pd.DataFrame] = {}
 
     for spec in _classifiers():
         version = mw.register_model(
@@ -125,6 +128,7 @@ def run(client: Client | None = None, console: Console | None = None) -> list[St
         mw.set_alias(spec["name"], "champion", version.version)
         loaded = mw.load_model(f"models:/{spec['name']}@champion")
         predicted = loaded.predict(spec["holdout"].head(5))["prediction"].tolist()
+        held_out[spec["name"]] = spec["holdout"]
         steps.append(_step(version, spec["metrics"], " ".join(map(str, predicted))))
         out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
 
@@ -168,6 +172,16 @@ def run(client: Client | None = None, console: Console | None = None) -> list[St
     for s in steps:
         table.add_row(s.name, str(s.version), s.flavor, s.digest[:8], s.metric, s.scored)
     out.print(table)
+    if serve:
+        from modelward.demo.serving import serve_and_call
+
+        samples = {
+            "demo-breast-cancer": held_out["demo-breast-cancer"].head(2),
+            "demo-wine-tree": held_out["demo-wine-tree"].head(2),
+            "demo-co2-forecast": pd.DataFrame(),
+            "demo-credit-rules": APPLICANTS,
+        }
+        serve_and_call(mw, samples, out)
     out.print(f"done in {time.perf_counter() - started:.1f} s", highlight=False)
     return steps
 

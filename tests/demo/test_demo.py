@@ -7,7 +7,7 @@ from modelward.demo.scenario import run
 
 
 def test_demo_registers_aliases_loads_and_scores_every_model(sqlite_client: Client) -> None:
-    console = Console(record=True, width=120)
+    console = Console(record=True, width=160)
     steps = run(sqlite_client, console)
     assert [(s.name, s.flavor) for s in steps] == [
         ("demo-breast-cancer", "sklearn"),
@@ -23,5 +23,8 @@ def test_demo_registers_aliases_loads_and_scores_every_model(sqlite_client: Clie
     assert steps[3].scored.split() == ["reject", "review", "approve", "approve"]
     text = console.export_text()
     assert "demo-co2-forecast" in text and "done in" in text
-    again = run(sqlite_client, Console(file=open("/dev/null", "w")))  # noqa: SIM115
+    assert "the same models, served over HTTP" in text
+    served = text.split("served over HTTP")[1]
+    assert served.count(" 200 ") == 7 and "decision" in served and "forecast" in served
+    again = run(sqlite_client, Console(file=open("/dev/null", "w")), serve=False)  # noqa: SIM115
     assert [s.version for s in again] == [2, 2, 2, 2]  # running twice adds versions, breaks nothing
