@@ -124,9 +124,11 @@ def _summary(response: httpx.Response) -> str:
 
 
 def _short(values: list[Any]) -> str:
-    shown = [round(v, 1) if isinstance(v, float) else v for v in values[:3]]
-    if shown and isinstance(shown[0], dict):
-        shown = [
-            {k: round(v, 1) if isinstance(v, float) else v for k, v in d.items()} for d in shown
-        ]
-    return str(shown) + (" …" if len(values) > 3 else "")
+    def tidy(v: Any) -> Any:
+        if isinstance(v, float):
+            return round(v, 1)
+        if isinstance(v, dict):
+            return {k: tidy(x) for k, x in v.items()}
+        return v
+
+    return str([tidy(v) for v in values[:3]]) + (" …" if len(values) > 3 else "")
