@@ -366,3 +366,39 @@ def test_json_payloads_in_the_log_are_queryable(server: Server) -> None:
     )
     assert r.status_code == 200
     assert json.loads(r.content)["outputs"]
+
+
+def test_forecasts_and_any_language_models_over_http(tmp_path: Path) -> None:
+    import statsmodels.api as sm
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    os.environ["MODELWARD_HOME"] = str(tmp_path)
+    client = Client()
+    monthly = sm.datasets.co2.load_pandas().data["co2"].resample("MS").mean().interpolate()["1990":]
+    fit = ExponentialSmoothing(monthly, trend="add", seasonal="add", seasonal_periods=12).fit()
+    client.register_model(fit, "co2")
+    node = Path(__file__).resolve().parents[2] / "examples" / "process" / "node"
+    client.register_model(node, "node-scorer")
+    client.close()
+    srv = start_server(tmp_path, ["co2", "node-scorer"])
+    try:
+        wait_ready(srv.url, "co2")
+        wait_ready(srv.url, "node-scorer")
+        r = httpx.post(
+            f"{srv.url}/v2/models/co2/infer", json={"inputs": [], "parameters": {"horizon": 6}}
+        )
+        assert r.status_code == 200, r.text
+        forecast = next(o for o in r.json()["outputs"] if o["name"] == "forecast")["data"]
+        assert forecast == pytest.approx(fit.forecast(6).tolist(), rel=1e-9)
+        rows = [
+            {"age": 30.0, "income": 50.0, "debt_ratio": 0.2},
+            {"age": 60.0, "income": 20.0, "debt_ratio": 1.5},
+        ]
+        r = httpx.post(
+            f"{srv.url}/models/node-scorer/invocations", json={"dataframe_records": rows}
+        )
+        assert r.status_code == 200, r.text
+        predictions = r.json()["predictions"]
+        assert len(predictions) == 2 and {"probability", "label"} <= set(predictions[0])
+    finally:
+        assert srv.stop() == 0
