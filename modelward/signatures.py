@@ -2,7 +2,9 @@
 
 A signature is validated as a whole: :meth:`Signature.validate` collects *every* problem in a
 frame (missing columns, wrong types, nulls, out-of-range values, unknown categories) and raises
-one :class:`~modelward.errors.SignatureViolationError` listing them all.
+one :class:`~modelward.errors.SignatureViolationError` listing them all. The checks themselves
+are row masks (:mod:`modelward.signature_checks`); :func:`row_problems` gives the same findings
+row by row, for callers that leave bad rows out instead of failing.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import pandas as pd
 
 from modelward.errors import InvalidSignatureError, SignatureViolationError
 from modelward.frames import as_frame
+from modelward.signature_checks import NUMERIC_TYPES as NUMERIC_TYPES
+from modelward.signature_checks import WrongType, column_masks
+from modelward.signature_checks import row_problems as row_problems
 
 #: Column types, named as MLflow names them so that imported signatures carry over unchanged.
 TYPES = ("boolean", "integer", "long", "float", "double", "string", "binary", "datetime")
-NUMERIC_TYPES = frozenset({"integer", "long", "float", "double"})
-_INT_TYPES = frozenset({"integer", "long"})
 _SHOW_ROWS = 5
 _FIELDS = {"name", "type", "nullable", "minimum", "maximum", "categories", "pii", "description"}
 
@@ -209,109 +212,44 @@ def _rows(mask: np.ndarray, offset: int) -> str:
 
 
 def _check_column(spec: ColumnSpec, series: pd.Series, offset: int) -> list[str]:
+    """The problems of one column as sentences, built from its row masks."""
     name = spec.name
-    null = series.isna().to_numpy()
-    type_problem = _type_problem(spec, series, null, offset)
-    if type_problem:
-        return [f"column {name!r}: {type_problem}"]
+    masks = column_masks(spec, series)
+    if masks.wrong_type is not None:
+        return [f"column {name!r}: {_type_problem(spec, series, masks.wrong_type, offset)}"]
     problems = []
-    if not spec.nullable and null.any():
+    if masks.null.any():
         problems.append(
-            f"column {name!r}: {int(null.sum())} null value(s) but the column is not nullable "
-            f"({_rows(null, offset)})"
+            f"column {name!r}: {int(masks.null.sum())} null value(s) but the column is not "
+            f"nullable ({_rows(masks.null, offset)})"
         )
-    present = ~null
-    if spec.type in NUMERIC_TYPES and (spec.minimum is not None or spec.maximum is not None):
-        values = series.to_numpy(dtype="float64", na_value=np.nan)
-        if spec.minimum is not None:
-            low = present & (values < spec.minimum)
-            if low.any():
+    if masks.numbers is not None:
+        for mask, side, bound in (
+            (masks.below, "below the minimum", spec.minimum),
+            (masks.above, "above the maximum", spec.maximum),
+        ):
+            if mask.any():
                 problems.append(
-                    f"column {name!r}: {int(low.sum())} value(s) below the minimum {spec.minimum} "
-                    f"(e.g. {values[low][0]:g}; {_rows(low, offset)})"
+                    f"column {name!r}: {int(mask.sum())} value(s) {side} {bound} "
+                    f"(e.g. {masks.numbers[mask][0]:g}; {_rows(mask, offset)})"
                 )
-        if spec.maximum is not None:
-            high = present & (values > spec.maximum)
-            if high.any():
-                problems.append(
-                    f"column {name!r}: {int(high.sum())} value(s) above the maximum {spec.maximum} "
-                    f"(e.g. {values[high][0]:g}; {_rows(high, offset)})"
-                )
-    if spec.categories is not None:
-        outside = present & ~series.isin(list(spec.categories)).to_numpy()
-        if outside.any():
-            example = series.to_numpy()[outside][0]
-            problems.append(
-                f"column {name!r}: {int(outside.sum())} value(s) outside the allowed categories "
-                f"{list(spec.categories)} (e.g. {example!r}; {_rows(outside, offset)})"
-            )
+    if masks.outside.any():
+        example = series.to_numpy()[masks.outside][0]
+        problems.append(
+            f"column {name!r}: {int(masks.outside.sum())} value(s) outside the allowed categories "
+            f"{list(spec.categories or ())} (e.g. {example!r}; {_rows(masks.outside, offset)})"
+        )
     return problems
 
 
-def _type_problem(spec: ColumnSpec, series: pd.Series, null: np.ndarray, offset: int) -> str | None:
-    kind = series.dtype.kind
-    expected = spec.type
-    if null.all():
-        return None  # nothing to type-check; nullability is reported separately
-    if expected in NUMERIC_TYPES:
-        if kind in "iuf":
-            if expected in _INT_TYPES and kind == "f":
-                values = series.to_numpy(dtype="float64", na_value=np.nan)
-                bad = ~null & (np.mod(values, 1) != 0)
-                if bad.any():
-                    return f"expected {expected}, got non-whole numbers ({_rows(bad, offset)})"
-            return None
-        if kind == "b":
-            return f"expected {expected}, got booleans"
-        if kind == "O" or isinstance(series.dtype, pd.StringDtype):
-            # Text formats (CSV, JSON) deliver numbers as strings when one value is broken:
-            # name the rows that do not parse, accept the column when all of them do.
-            parsed = pd.to_numeric(series, errors="coerce")
-            bad = ~null & parsed.isna().to_numpy()
-            if bad.any():
-                example = series.to_numpy()[bad][0]
-                return f"expected {expected}, got {example!r} ({_rows(bad, offset)})"
-            return None
-        return _non_matching(series, null, offset, expected, _is_number)
-    if expected == "boolean":
-        if kind == "b" or str(series.dtype) == "boolean":
-            return None
-        return _non_matching(
-            series, null, offset, expected, lambda v: isinstance(v, bool | np.bool_)
-        )
-    if expected == "string":
-        if isinstance(series.dtype, pd.CategoricalDtype | pd.StringDtype):
-            return None
-        if kind != "O":
-            return f"expected string, got {series.dtype} values"
-        return _non_matching(series, null, offset, expected, lambda v: isinstance(v, str))
-    if expected == "binary":
-        if kind != "O":
-            return f"expected binary, got {series.dtype} values"
-        return _non_matching(series, null, offset, expected, lambda v: isinstance(v, bytes))
-    if kind == "M":  # datetime
-        return None
-    parsed = pd.to_datetime(series, errors="coerce", format="mixed")
-    bad = ~null & parsed.isna().to_numpy()
-    if bad.any():
-        example = series.to_numpy()[bad][0]
-        return f"expected datetime, got {example!r} ({_rows(bad, offset)})"
-    return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-
-
-def _non_matching(
-    series: pd.Series, null: np.ndarray, offset: int, expected: str, ok: Any
-) -> str | None:
-    values = series.to_numpy()
-    bad = np.array([not n and not ok(v) for v, n in zip(values, null, strict=True)], dtype=bool)
-    if not bad.any():
-        return None
-    example = values[bad][0]
-    return f"expected {expected}, got {type(example).__name__} {example!r} ({_rows(bad, offset)})"
+def _type_problem(spec: ColumnSpec, series: pd.Series, wrong: WrongType, offset: int) -> str:
+    if wrong.summary is not None:
+        got = wrong.summary
+    else:
+        example = series.to_numpy()[wrong.rows][0]
+        got = f"{type(example).__name__} {example!r}" if wrong.show_type else f"{example!r}"
+    rows = f" ({_rows(wrong.rows, offset)})" if wrong.list_rows else ""
+    return f"expected {spec.type}, got {got}{rows}"
 
 
 # --- inference --------------------------------------------------------------------------------

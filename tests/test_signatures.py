@@ -6,7 +6,7 @@ import pytest
 
 from modelward.errors import InvalidDataError, InvalidSignatureError, SignatureViolationError
 from modelward.frames import as_frame
-from modelward.signatures import ColumnSpec, Signature, infer_signature
+from modelward.signatures import ColumnSpec, Signature, infer_signature, row_problems
 
 SIG = Signature(
     (
@@ -147,3 +147,58 @@ def test_numbers_as_text_are_converted_when_they_all_parse() -> None:
     sig = Signature((ColumnSpec("x", "double"),))
     out = sig.conform(pd.DataFrame({"x": ["1.5", None, "2"]}, dtype=object))
     assert out["x"].dtype.kind == "f" and out["x"].tolist()[0] == 1.5
+
+
+def test_row_problems_name_each_bad_row_and_why() -> None:
+    frame = pd.DataFrame(
+        {
+            "age": [30.0, None, -3.0, 130.0, 40.0],
+            "income": ["1", "x", "2", "3", "4"],
+            "colour": ["red", "blue", None, "purple", "green"],
+            "email": ["a", "b", "c", "d", "e"],
+            "active": [True, False, True, "yes", False],
+        }
+    )
+    bad, reasons = row_problems(SIG, frame)
+    assert bad.tolist() == [False, True, True, True, False]
+    assert reasons == {
+        1: [
+            "column 'age': null value",
+            "column 'income': expected double, got 'x'",
+            "column 'colour': 'blue' outside the allowed categories",
+        ],
+        2: ["column 'age': -3 below the minimum 0"],
+        3: [
+            "column 'age': 130 above the maximum 120",
+            "column 'colour': 'purple' outside the allowed categories",
+            "column 'active': expected boolean, got 'yes'",
+        ],
+    }
+    SIG.validate(frame[~bad])  # what is left passes the whole-frame check
+
+
+def test_row_problems_agree_with_the_whole_frame_messages() -> None:
+    cases = {
+        ColumnSpec("n", "long"): [1.0, 2.5, None],
+        ColumnSpec("x", "double"): [True, False, True],
+        ColumnSpec("s", "string"): [1, 2, 3],
+        ColumnSpec("t", "datetime", nullable=False): ["2024-01-01", "later", None],
+        ColumnSpec("b", "binary"): [b"a", "text", None],
+    }
+    for spec, values in cases.items():
+        sig = Signature((spec,))
+        frame = pd.DataFrame({spec.name: values})
+        bad, reasons = row_problems(sig, frame)
+        with pytest.raises(SignatureViolationError):
+            sig.validate(frame)
+        assert bad.any() and set(reasons) == set(np.flatnonzero(bad).tolist())
+        sig.validate(frame[~bad])
+    assert row_problems(Signature((ColumnSpec("x", "double"),)), pd.DataFrame({"x": [True]}))[
+        1
+    ] == {0: ["column 'x': expected double, got True"]}
+
+
+def test_a_missing_column_makes_every_row_bad() -> None:
+    bad, reasons = row_problems(SIG, good_frame().drop(columns=["email", "active"]))
+    assert bad.all()
+    assert reasons[1] == ["missing column 'email'", "missing column 'active'"]

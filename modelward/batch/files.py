@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from modelward.errors import InvalidDataError, InvalidInputError
+
+#: Bytes of CSV read at a time (column types are guessed from the first block).
+CSV_BLOCK_BYTES = 1 << 22
+_CSV_NULLS = frozenset(pacsv.ConvertOptions().null_values)
+_CONVERSION_ERROR = re.compile(r"In CSV column #(\d+): CSV conversion error")
 
 FORMATS = {
     ".csv": "csv",
@@ -55,6 +61,7 @@ class ChunkReader:
         self._fh: IO[bytes] | None = None
         self._total_rows: int | None = None
         self._rows = 0
+        self._names: list[str] = []
 
     @property
     def progress(self) -> float:
@@ -83,24 +90,48 @@ class ChunkReader:
                 self._fh.close()
 
     def _parquet(self) -> Iterator[pd.DataFrame]:
-        pf = pq.ParquetFile(self.path)
+        # Pre-buffering (pyarrow's default) keeps whole row groups of raw bytes around, which
+        # grows memory with the file; a small read buffer keeps it flat at the same speed.
+        pf = pq.ParquetFile(self.path, pre_buffer=False, buffer_size=1 << 20)
         self._total_rows = pf.metadata.num_rows
         for batch in pf.iter_batches(batch_size=self.chunk_rows):
             yield self._count(batch.to_pandas())
 
     def _csv(self) -> Iterator[pd.DataFrame]:
+        # Column types are guessed from the first block; a later value that does not fit (a
+        # typo in a number column) would end the read. Read such a column as text from the
+        # current chunk on instead, so that validation can name (or skip) the bad rows.
+        text: list[str] = []
+        while True:
+            try:
+                yield from self._csv_from(self._rows, text)
+                return
+            except pa.ArrowInvalid as exc:
+                column = _unconvertible_column(exc, self._names)
+                if column is None or column in text:
+                    raise
+                text.append(column)
+
+    def _csv_from(self, skip: int, text: list[str]) -> Iterator[pd.DataFrame]:
+        if self._fh is not None:
+            self._fh.close()
         self._fh = self.path.open("rb")
-        reader = pacsv.open_csv(self._fh, read_options=pacsv.ReadOptions(block_size=1 << 22))
+        reader = pacsv.open_csv(
+            self._fh,
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, skip_rows_after_names=skip),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(text, pa.string())),
+        )
+        self._names = reader.schema.names
         pending: list[pa.RecordBatch] = []
         count = 0
         for batch in reader:
             pending.append(batch)
             count += batch.num_rows
             if count >= self.chunk_rows:
-                yield self._count(pa.Table.from_batches(pending).to_pandas())
+                yield self._count(_as_nulls(pa.Table.from_batches(pending).to_pandas(), text))
                 pending, count = [], 0
         if pending:
-            yield self._count(pa.Table.from_batches(pending).to_pandas())
+            yield self._count(_as_nulls(pa.Table.from_batches(pending).to_pandas(), text))
 
     def _jsonl(self) -> Iterator[pd.DataFrame]:
         self._fh = self.path.open("rb")
@@ -129,8 +160,8 @@ def read_table(path: str | Path, *, limit: int | None = None) -> pd.DataFrame:
     return frame.head(limit) if limit is not None else frame
 
 
-class AtomicWriter:
-    """Write frames to a data file under a temporary name; rename into place on success.
+class AtomicFile:
+    """A temporary file next to ``path``, renamed onto it on success and removed on failure.
 
     A failed run leaves no file at the target path (and any older file there untouched), so a
     truncated output can never be mistaken for a complete one.
@@ -138,14 +169,10 @@ class AtomicWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.format = file_format(path)
-        self.rows = 0
         self._tmp: Path | None = None
-        self._writer: Any = None
-        self._schema: pa.Schema | None = None
         self._fh: IO[bytes] | None = None
 
-    def __enter__(self) -> AtomicWriter:
+    def __enter__(self) -> IO[bytes]:
         if not self.path.parent.is_dir():
             raise InvalidInputError(f"output folder {self.path.parent} does not exist")
         fd, name = tempfile.mkstemp(
@@ -153,6 +180,42 @@ class AtomicWriter:
         )
         self._fh = os.fdopen(fd, "wb")
         self._tmp = Path(name)
+        return self._fh
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._fh is not None and self._tmp is not None
+        try:
+            try:
+                if exc_type is None:
+                    self._fh.flush()
+                    os.fsync(self._fh.fileno())
+            finally:
+                self._fh.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+
+class AtomicWriter:
+    """Write frames to a data file through an :class:`AtomicFile` (renamed in on success)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.format = file_format(path)
+        self.rows = 0
+        self._file = AtomicFile(path)
+        self._writer: Any = None
+        self._schema: pa.Schema | None = None
+        self._fh: IO[bytes] | None = None
+
+    def __enter__(self) -> AtomicWriter:
+        self._fh = self._file.__enter__()
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -179,19 +242,28 @@ class AtomicWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._fh is not None and self._tmp is not None
         try:
             if self._writer is not None:
                 self._writer.close()
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-        finally:
-            self._fh.close()
-        if exc_type is None:
-            os.replace(self._tmp, self.path)
-        else:
-            self._tmp.unlink(missing_ok=True)
+        except BaseException as error:  # an unfinished file must not be renamed into place
+            self._file.__exit__(type(error), error, error.__traceback__)
+            raise
+        self._file.__exit__(exc_type, exc, tb)
 
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _unconvertible_column(exc: pa.ArrowInvalid, names: list[str]) -> str | None:
+    """The column a CSV conversion error is about, when the message names one."""
+    match = _CONVERSION_ERROR.search(str(exc))
+    index = int(match.group(1)) if match else -1
+    return names[index] if 0 <= index < len(names) else None
+
+
+def _as_nulls(frame: pd.DataFrame, text: list[str]) -> pd.DataFrame:
+    """Columns read as text hold the CSV null markers ("", "NA", …) as nulls, like the others."""
+    for name in text:
+        frame[name] = frame[name].mask(frame[name].isin(_CSV_NULLS))
+    return frame
