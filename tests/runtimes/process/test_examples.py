@@ -51,7 +51,9 @@ def require(example: str) -> None:
     """The examples are part of what the flavor promises: a missing interpreter is a failure."""
     program = PROGRAMS[example]
     if shutil.which(program) is None:
-        pytest.fail(f"{program} is not installed: apt-get install nodejs r-base-core (.ci/run does)")
+        pytest.fail(
+            f"{program} is not installed: apt-get install nodejs r-base-core (.ci/run does)"
+        )
 
 
 @pytest.mark.parametrize("example", list(PROGRAMS))
