@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from modelward.batch.skips import score_skipping
+from modelward.columns import frame_columns
 from modelward.errors import InvalidInputError
 from modelward.registry.loaded import LoadedModel
 
@@ -55,8 +56,9 @@ def score_chunk(model: LoadedModel, frame: pd.DataFrame, offset: int, job: Chunk
     skipped: dict[int, list[str]] = {}
     if job.on_error == "skip":
         predictions, kept, skipped = score_skipping(model, frame, job.params, offset)
-    else:
-        predictions = model.score(frame, job.params, row_offset=offset)
+    else:  # numpy columns: the same checks and scores as ``score``, without pandas per row
+        outputs = model.score_columns(frame_columns(frame), job.params, row_offset=offset)
+        predictions = pd.DataFrame(outputs)
     if job.keep_columns:
         ids = frame[list(job.keep_columns)]
         if kept is not None:

@@ -8,6 +8,8 @@ be scored are left out and listed, with their reasons, in a JSON-lines report.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -83,7 +85,7 @@ def predict_file(
                 _chunks(reader), job
             )
         else:
-            results = score_in_process(model, _chunks(reader), job)
+            results = score_in_process(model, prefetch(_chunks(reader)), job)
         for progress, result in results:
             if len(result.frame):  # a chunk whose rows were all skipped has nothing to write
                 writer.write(result.frame)
@@ -114,3 +116,41 @@ def _report_path(source: Path, target: Path, given: str | Path | None) -> Path:
             hint="choose another --skipped file",
         )
     return report
+
+
+def prefetch(items: Iterator[Chunk], depth: int = 2) -> Iterator[Chunk]:
+    """Read ahead in a thread: file decoding (which releases the GIL) overlaps with scoring.
+
+    At most ``depth`` chunks wait, so memory stays bounded; a reading error is raised here.
+    """
+    waiting: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        waiting.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            waiting.put(("done", None))
+        except BaseException as exc:  # handed to the consuming thread
+            waiting.put(("error", exc))
+
+    reader = threading.Thread(target=read, name="modelward-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value = waiting.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        reader.join(5)

@@ -143,8 +143,10 @@ def numeric_to(array: np.ndarray, spec_type: str) -> np.ndarray:
     target = SIGNATURE_TO_NUMPY[spec_type]
     if array.dtype == target:
         return array
-    if spec_type not in _INTEGER:
-        with np.errstate(over="ignore"):
+    if spec_type == "double":
+        return array.astype(target)
+    if spec_type == "float":
+        with np.errstate(over="ignore"):  # beyond float32: inf, as numpy casts do
             return array.astype(target)
     if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.trunc(array))):
         return array  # NaN or fractions: validation names the rows
@@ -310,29 +312,11 @@ def table_columns(
     names: list[str], table: np.ndarray, signature: Signature | None
 ) -> dict[str, np.ndarray]:
     """The columns of a 2-D numeric table, each cast to its signature type."""
+    if signature is not None and names and spec_types(signature).get(names[0]) in NUMERIC:
+        table = numeric_to(table, spec_types(signature)[names[0]])  # usually all of them at once
     columns = dict(zip(names, np.ascontiguousarray(table.T), strict=True))
     if signature is not None:
         types, same = spec_index(signature, table.dtype)
         for name in (types.keys() & columns.keys()) - same:
             columns[name] = numeric_to(columns[name], types[name])
     return columns
-
-
-# --- columns -> JSON ---------------------------------------------------------------------------
-def oip_datatype(array: np.ndarray) -> str:
-    """The OIP datatype of an output array (object arrays are judged by what they hold)."""
-    name = NUMPY_TO_OIP.get(array.dtype)
-    if name is not None:
-        return name
-    kind = array.dtype.kind
-    if kind == "f":
-        return "FP64"
-    if kind == "O" and array.size:
-        kinds = set(map(type, array.ravel().tolist())) - {_NONE}
-        if kinds and kinds <= {bool}:
-            return "BOOL"
-        if kinds and kinds <= {int}:
-            return "INT64"
-        if kinds and kinds <= NUMBERS:
-            return "FP64"
-    return "BYTES"

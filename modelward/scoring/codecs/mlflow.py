@@ -21,7 +21,7 @@ import numpy as np
 
 from modelward.errors import InvalidInputError, ModelwardError, UnsupportedContentTypeError
 from modelward.scoring.codecs import datatypes as dt
-from modelward.scoring.codecs.types import ENCODER, Decoded, json_values
+from modelward.scoring.codecs.types import ENCODER, Decoded, MlflowRequest, json_values
 from modelward.signatures import Signature
 
 JSON_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -29,24 +29,9 @@ CONTENT_TYPES = ("application/json", "text/csv")
 _WORDS = ("true", "false", "1", "0")  # true, false, true, false
 _ACCEPTED = f"exactly one of {', '.join(JSON_FORMATS)}, and optionally params"
 
+_DECODER = msgspec.json.Decoder(MlflowRequest)
+
 Columns = dict[str, np.ndarray]
-
-
-class _Split(msgspec.Struct, forbid_unknown_fields=True):
-    data: list[list[Any]]
-    columns: list[str | int] | None = None
-    index: list[Any] | None = None
-
-
-class _Body(msgspec.Struct, forbid_unknown_fields=True):
-    dataframe_split: _Split | None = None
-    dataframe_records: list[dict[str, Any]] | None = None
-    instances: list[Any] | dict[str, Any] | None = None
-    inputs: list[Any] | dict[str, Any] | None = None
-    params: dict[str, Any] | None = None
-
-
-_DECODER = msgspec.json.Decoder(_Body)
 
 
 def decode_invocations(body: bytes, content_type: str, signature: Signature | None) -> Decoded:
@@ -173,6 +158,8 @@ def _from_records(
 
 
 def _from_dict(mapping: dict[str, Any], signature: Signature | None) -> tuple[Columns, int]:
+    if not mapping:
+        return {}, 0
     specs = dt.spec_types(signature)
     is_list = [isinstance(v, list) for v in mapping.values()]
     if not any(is_list):  # one value per column: a single row
@@ -202,7 +189,7 @@ def _from_list(items: list[Any], signature: Signature | None) -> tuple[Columns, 
             "the list mixes records, rows and single values; send one kind: "
             "records (objects), rows (lists of values in column order) or values of one column"
         )
-    names = _default_names([[None]], signature)
+    names = signature.input_names if signature is not None else ["input-0"]
     if len(names) != 1:
         raise InvalidInputError(
             f"a flat list of values fits a model with one input column, but this one takes "
@@ -236,9 +223,9 @@ def _decode_csv(text: str, signature: Signature | None) -> Decoded:
             raise InvalidInputError(
                 f"CSV line {number} has {len(record)} fields, but the header names {width}"
             )
-    table = _text_table(header, records, signature) if records else None
-    if table is not None:
-        return Decoded(dt.table_columns(header, table, signature), len(records), {})
+    fast = _text_table(header, records, signature) if records else None
+    if fast is not None:
+        return Decoded(fast, len(records), {})
     specs = dt.spec_types(signature)
     values = zip(*records, strict=True) if records else [()] * width
     columns = {
@@ -250,23 +237,22 @@ def _decode_csv(text: str, signature: Signature | None) -> Decoded:
 
 def _text_table(
     header: list[str], records: list[list[str]], signature: Signature | None
-) -> np.ndarray | None:
-    """A table of numbers without empty fields, parsed in one go (the hot path), else None."""
+) -> Columns | None:
+    """Numeric columns parsed as one table (the hot path); None when a column is not numbers."""
     if signature is not None and not dt.all_numeric(signature, header):
         return None
     text = np.array(records, dtype=str)
-    if (text == "").any():
+    null = text == ""
+    numbers = _text_numbers(text, null)
+    if numbers is None:
         return None
-    try:
-        return text.astype(np.int64)
-    except (ValueError, OverflowError):
-        if signature is None:
-            return None  # without a signature, int and float columns keep their own types
-    try:
-        numbers = text.astype(np.float64)
-    except ValueError:
-        return None
-    return None if np.isinf(numbers).any() else numbers
+    columns = dt.table_columns(header, numbers, signature)
+    if signature is None and numbers.dtype.kind == "f":  # integer columns stay integers
+        whole = ~null.any(axis=0) & (numbers == np.trunc(numbers)).all(axis=0)
+        for j in np.flatnonzero(whole).tolist():
+            with suppress(ValueError, OverflowError):
+                columns[header[j]] = text[:, j].astype(np.int64)
+    return columns
 
 
 def _from_text(values: list[str], spec_type: str | None, where: str) -> np.ndarray:
@@ -331,21 +317,12 @@ def _refuse_text(values: list[str], where: str, expected: str, ok: Callable[[str
 # --- responses ---------------------------------------------------------------------------------
 def encode_invocations(outputs: dict[str, np.ndarray]) -> bytes:
     """``{"predictions": ...}``: a flat list for one output, else one record per row."""
-    lists = {
-        name: json_values(
-            np.asarray(array).reshape(-1) if np.ndim(array) == 0 else np.asarray(array)
-        )
-        for name, array in outputs.items()
-    }
+    lists = [json_values(np.atleast_1d(array)) for array in outputs.values()]
     if len(lists) == 1:
-        predictions: list[Any] = next(iter(lists.values()))
-    else:
-        if len({len(v) for v in lists.values()}) > 1:
-            raise ModelwardError(
-                f"model outputs have different lengths: { ({n: len(v) for n, v in lists.items()}) }"
-            )
-        names = list(lists)
-        predictions = [
-            dict(zip(names, row, strict=True)) for row in zip(*lists.values(), strict=True)
-        ]
-    return ENCODER.encode({"predictions": predictions})
+        return ENCODER.encode({"predictions": lists[0]})
+    if len({len(values) for values in lists}) > 1:
+        lengths = {name: len(values) for name, values in zip(outputs, lists, strict=True)}
+        raise ModelwardError(f"the model's outputs have different lengths: {lengths}")
+    names = list(outputs)
+    records = [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
+    return ENCODER.encode({"predictions": records})

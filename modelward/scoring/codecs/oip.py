@@ -8,6 +8,7 @@ datatype are converted together, so a one-row request with thirty columns costs 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import msgspec
@@ -27,6 +28,7 @@ from modelward.scoring.codecs.types import (
     RequestInput,
     ResponseOutput,
     json_values,
+    oip_datatype,
 )
 from modelward.signatures import Signature
 
@@ -49,10 +51,9 @@ def decode_oip_infer(body: bytes, signature: Signature | None) -> Decoded:
             f"unknown request content_type {dt.show(content_type)}; "
             f"use {' or '.join(map(repr, REQUEST_CONTENT_TYPES))}"
         )
-    columns: dict[str, np.ndarray] = {}
-    rows = 0
-    if request.inputs:
-        rows = _columns(request.inputs, signature, content_type == "np", columns)
+    columns, rows = (
+        _columns(request.inputs, signature, content_type == "np") if request.inputs else ({}, 0)
+    )
     params = {k: v for k, v in parameters.items() if k not in _HIDDEN_PARAMS}
     outputs = [o.name for o in request.outputs] if request.outputs else None
     return Decoded(columns, rows, params, request.id, outputs)
@@ -70,12 +71,9 @@ def _parse(body: bytes) -> InferenceRequest:
 
 
 def _columns(
-    inputs: list[RequestInput],
-    signature: Signature | None,
-    as_tensor: bool,
-    columns: dict[str, np.ndarray],
-) -> int:
-    """Fill ``columns`` from the inputs; plain 1-D inputs are converted a datatype at a time."""
+    inputs: list[RequestInput], signature: Signature | None, as_tensor: bool
+) -> tuple[dict[str, np.ndarray], int]:
+    """Columns in request order; plain 1-D inputs are converted a datatype at a time."""
     first = inputs[0]
     rows = first.shape[0] if first.shape else 0
     batches: dict[str, tuple[list[Any], list[RequestInput]]] = {}
@@ -93,16 +91,26 @@ def _columns(
             _check_datatype(item)
         batch[0].extend(item.data)
         batch[1].append(item)
+    columns: dict[str, np.ndarray] = {}
     for datatype, (values, items) in batches.items():
         array = _convert(values, datatype, items)
-        names = [item.name for item in items]
-        _put(columns, names, list(array.reshape(len(items), rows)), datatype, signature)
+        if array.dtype == dt.OIP_TO_NUMPY[datatype] or len(items) == 1:
+            names = [item.name for item in items]
+            _put(columns, names, list(array.reshape(len(items), rows)), datatype, signature)
+            continue
+        for item in items:  # a null in one input made floats (or objects) of all: one by one
+            part = dt.from_typed(item.data, datatype, f"input {item.name!r}")
+            _put(columns, [item.name], [part], datatype, signature)
+    split: dict[int, list[str]] = {}  # id(input) -> the columns a tensor filled
     for item in tensors:
         array = _tensor(item, first)
-        names = _names(item, array, signature, len(inputs) == 1, as_tensor)
+        names = split[id(item)] = _names(item, array, signature, len(inputs) == 1, as_tensor)
         parts = list(np.ascontiguousarray(array.T)) if array.ndim == 2 else [array]
         _put(columns, names, parts, item.datatype, signature)
-    return rows
+    if len(batches) + len(tensors) > 1:  # back to the order of the request
+        order = chain.from_iterable(split.get(id(item), [item.name]) for item in inputs)
+        columns = {name: columns[name] for name in order}
+    return columns, rows
 
 
 def _check_datatype(item: RequestInput) -> None:
@@ -201,8 +209,7 @@ def _flatten(name: str, data: list[Any], shape: list[int]) -> list[Any]:
 
 
 def _apply_content_type(item: RequestInput, array: np.ndarray) -> np.ndarray:
-    assert item.parameters is not None
-    content_type = item.parameters.get("content_type")
+    content_type = (item.parameters or {}).get("content_type")
     if content_type is None or content_type in ("np", "pd", "str"):
         return array
     if content_type not in INPUT_CONTENT_TYPES:
@@ -229,7 +236,7 @@ def _names(
     name = item.name
     width = array.shape[1] if array.ndim == 2 else 1
     tensor = as_tensor or (item.parameters or {}).get("content_type") == "np"
-    if signature is not None and name in signature.input_names:
+    if name in dt.spec_types(signature):
         if width != 1:
             raise InvalidInputError(
                 f"input {name!r} has {width} values per row, but column {name!r} takes one; "
@@ -282,8 +289,9 @@ def _output(name: str, array: np.ndarray) -> ResponseOutput:
     return ResponseOutput(
         name=name,
         shape=list(array.shape),
-        datatype=dt.oip_datatype(array),
+        datatype=oip_datatype(array),
         data=json_values(array.ravel()),
+        parameters={"content_type": "datetime"} if array.dtype.kind == "M" else None,
     )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from modelward.scoring.codecs.datatypes import NUMPY_TO_OIP
+
 
 # --- requests ----------------------------------------------------------------------------------
 class RequestInput(msgspec.Struct, omit_defaults=True):
@@ -97,6 +99,25 @@ class ErrorResponse(msgspec.Struct):
     error: str
 
 
+# --- MLflow /invocations requests ---------------------------------------------------------------
+class MlflowSplit(msgspec.Struct, forbid_unknown_fields=True):
+    """``dataframe_split``: pandas' split orient (``index`` is accepted and ignored)."""
+
+    data: list[list[Any]]
+    columns: list[str | int] | None = None
+    index: list[Any] | None = None
+
+
+class MlflowRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """A JSON ``/invocations`` body: one of the four layouts, and optional ``params``."""
+
+    dataframe_split: MlflowSplit | None = None
+    dataframe_records: list[dict[str, Any]] | None = None
+    instances: list[Any] | dict[str, Any] | None = None
+    inputs: list[Any] | dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
+
+
 # --- what the codecs hand to the server --------------------------------------------------------
 @dataclass(frozen=True)
 class Decoded:
@@ -110,19 +131,48 @@ class Decoded:
 
 
 # --- values on the wire -----------------------------------------------------------------------
+def oip_datatype(array: np.ndarray) -> str:
+    """The OIP datatype of an output array (object arrays are judged by what they hold)."""
+    name = NUMPY_TO_OIP.get(array.dtype)
+    if name is not None:
+        return name
+    if array.dtype.kind == "f":
+        return "FP64"  # float128 and friends: written as doubles
+    if array.dtype.kind == "O" and array.size:
+        try:
+            probe = np.asarray([v for v in array.ravel().tolist() if not _missing(v)])
+        except (ValueError, TypeError, OverflowError):
+            return "BYTES"
+        if probe.size and probe.dtype.kind in "biuf":
+            return NUMPY_TO_OIP.get(probe.dtype, "FP64")
+    return "BYTES"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or type(value).__name__ in ("NAType", "NaTType")  # pandas' markers
+
+
 def json_values(array: np.ndarray) -> list[Any]:
     """The array as nested lists of JSON-ready values: NaN stays (encoded as null), times as ISO."""
-    if array.dtype.kind == "M":
-        text = np.datetime_as_string(array, unit="auto").astype(object)
-        text[np.isnat(array)] = None
-        return list(text.tolist())
-    return list(array.tolist())
+    values: list[Any] = (_iso(array) if array.dtype.kind == "M" else array).tolist()
+    return values
+
+
+def _iso(array: np.ndarray) -> np.ndarray:
+    """Date-times as ISO 8601 strings (None for NaT): whole seconds, or the array's finer unit."""
+    unit = np.datetime_data(array.dtype)[0]
+    finer = unit in ("ms", "us", "ns", "ps", "fs", "as") and not np.all(
+        (array.astype("datetime64[s]") == array) | np.isnat(array)
+    )
+    text = np.datetime_as_string(array, unit=None if finer else "s").astype(object)
+    text[np.isnat(array)] = None
+    return text
 
 
 def enc_hook(value: Any) -> Any:
     """Turn numpy scalars, pandas timestamps and missing markers into plain JSON values."""
     if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else str(np.datetime_as_string(value, unit="auto"))
+        return _iso(np.array([value]))[0]
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, dt.datetime | dt.date):
@@ -130,7 +180,7 @@ def enc_hook(value: Any) -> Any:
     for plain in (bool, int, float, str):  # subclasses, which msgspec does not take as they are
         if isinstance(value, plain):
             return plain(value)
-    if type(value).__name__ == "NAType":
+    if _missing(value):
         return None
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 

@@ -155,6 +155,12 @@ def test_a_dict_of_single_values_is_one_row() -> None:
 def test_empty_inputs_with_params_is_a_forecast_request() -> None:
     decoded = decode_json({"inputs": [], "params": {"horizon": 6}})
     assert decoded.columns == {} and decoded.rows == 0 and decoded.params == {"horizon": 6}
+    assert decode_json({"inputs": {}}).rows == 0
+
+
+def test_records_without_fields_are_rows_without_columns() -> None:
+    decoded = decode_json({"dataframe_records": [{}, {}]}, None)
+    assert decoded.columns == {} and decoded.rows == 2
 
 
 def test_content_type_parameters_and_byte_order_mark_are_accepted() -> None:

@@ -37,7 +37,12 @@ def body(*inputs: dict[str, Any], **extra: Any) -> bytes:
 def tensor(
     name: str, datatype: str, data: list[Any], shape: list[int] | None = None
 ) -> dict[str, Any]:
-    return {"name": name, "datatype": datatype, "shape": shape or [len(data)], "data": data}
+    return {
+        "name": name,
+        "datatype": datatype,
+        "shape": [len(data)] if shape is None else shape,
+        "data": data,
+    }
 
 
 def decode(payload: bytes, signature: Signature | None = None) -> dict[str, np.ndarray]:
@@ -133,6 +138,18 @@ def test_integer_input_with_nulls_becomes_float_with_nan() -> None:
     assert column.dtype == np.float64 and np.isnan(column[1])
 
 
+def test_a_null_in_one_input_leaves_the_others_of_its_datatype_alone() -> None:
+    columns = decode(
+        body(
+            tensor("a", "INT64", [1, None]),
+            tensor("b", "INT64", [1, 2]),
+            tensor("c", "BOOL", [True, None]),
+            tensor("d", "BOOL", [True, False]),
+        )
+    )
+    assert [c.dtype.kind for c in columns.values()] == ["f", "i", "O", "b"]
+
+
 def test_nested_and_flattened_data_decode_the_same() -> None:
     nested = decode(body(tensor("x", "FP64", [[1, 2, 3], [4, 5, 6]], [2, 3])), NUMERIC_SIG)
     flat = decode(body(tensor("x", "FP64", [1, 2, 3, 4, 5, 6], [2, 3])), NUMERIC_SIG)
@@ -221,6 +238,10 @@ BAD = {
     "nested wrong shape": (
         body(tensor("x", "FP64", [[1, 2, 3], [4, 5, 6]], [3, 2])),
         "nested as [2, 3]",
+    ),
+    "scalar shape first": (
+        body(tensor("a", "BOOL", [True], []), tensor("b", "BOOL", [True])),
+        "shape [] has 0 dimensions",
     ),
     "3-D": (body(tensor("x", "FP64", [1], [1, 1, 1])), "3 dimensions"),
     "negative shape": (body(tensor("x", "FP64", [], [-1])), "negative dimension"),
@@ -323,6 +344,7 @@ def test_response_carries_model_id_outputs_in_order_and_nulls_for_nan() -> None:
     }
     assert by_name["label"]["datatype"] == "BYTES" and by_name["label"]["data"] == ["yes", None]
     assert by_name["when"]["data"] == ["2024-01-02T03:04:05", None]
+    assert by_name["when"]["parameters"] == {"content_type": "datetime"}
     assert by_name["proba"]["shape"] == [2, 2] and by_name["proba"]["datatype"] == "FP32"
     assert len(by_name["proba"]["data"]) == 4
 
@@ -342,7 +364,15 @@ def test_unknown_requested_output_is_invalid_input() -> None:
 
 @pytest.mark.parametrize(
     ("values", "datatype"),
-    [([1, None], "INT64"), ([1.5, 2], "FP64"), ([True, None], "BOOL"), ([b"x", "y"], "BYTES")],
+    [
+        ([1, None], "INT64"),
+        ([1.5, 2], "FP64"),
+        ([np.float32(0.5), None], "FP32"),
+        ([True, None], "BOOL"),
+        ([b"x", "y"], "BYTES"),
+        (["x", float("nan")], "BYTES"),
+        ([None, None], "BYTES"),
+    ],
 )
 def test_object_outputs_are_typed_by_what_they_hold(values: list[Any], datatype: str) -> None:
     array = np.empty(len(values), dtype=object)
@@ -356,20 +386,28 @@ def test_numpy_scalars_inside_object_arrays_encode() -> None:
         [np.int64(3), np.float32(0.5), np.datetime64("2024-01-01"), None], dtype=object
     )
     response = msgspec.json.decode(encode_oip_infer("m", "1", None, {"o": array}))
-    assert response["outputs"][0]["data"] == [3, 0.5, "2024-01-01", None]
+    assert response["outputs"][0]["data"] == [3, 0.5, "2024-01-01T00:00:00", None]
 
 
 def test_a_response_decodes_back_as_a_request() -> None:
+    sig = Signature((*SIG.inputs, ColumnSpec("when", "datetime"), ColumnSpec("blob", "binary")))
     outputs = {
         "age": np.array([1, 2]),
-        "income": np.array([0.5, 1.5]),
-        "region": np.array(["a", "b"], dtype=object),
+        "income": np.array([0.5, np.nan]),
+        "region": np.array(["a", None], dtype=object),
+        "member": np.array([True, False]),
+        "when": np.array(["2024-01-02T03:04:05.250", "NaT"], dtype="datetime64[us]"),
+        "blob": np.array([b"\x00\xff", None], dtype=object),
     }
     response = msgspec.json.decode(encode_oip_infer("m", "1", None, outputs))
-    columns = decode(msgspec.json.encode({"inputs": response["outputs"]}), SIG)
-    assert {k: v.tolist() for k, v in columns.items()} == {
-        k: v.tolist() for k, v in outputs.items()
-    }
+    for signature in (sig, None):
+        columns = decode(msgspec.json.encode({"inputs": response["outputs"]}), signature)
+        assert list(columns) == list(outputs)
+        for name, column in columns.items():
+            if signature is None and name == "blob":
+                continue  # without a signature, base64 text stays text
+            assert column.dtype == outputs[name].dtype, name
+            np.testing.assert_array_equal(column, outputs[name])
 
 
 # --- metadata and errors -----------------------------------------------------------------------
