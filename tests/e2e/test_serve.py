@@ -80,6 +80,7 @@ def wait_ready(url: str, model: str, timeout: float = 60) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("serve-home")
+    previous = os.environ.get("MODELWARD_HOME")
     os.environ["MODELWARD_HOME"] = str(home)
     client = Client()
     refs = [register_sklearn(client), register_trouble(client, home / "code")]
@@ -92,6 +93,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield srv
     if srv.process.poll() is None:
         srv.stop()
+    if previous is not None:
+        os.environ["MODELWARD_HOME"] = previous
 
 
 def columns_body(frame: pd.DataFrame, **extra: object) -> dict[str, object]:
