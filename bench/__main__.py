@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import registry
+from bench import batch, registry, serving
 
-BENCHMARKS = {"registry": registry.main}
+BENCHMARKS = {"registry": registry.main, "batch": batch.main, "serving": serving.main}
 
 
 def main() -> None:
