@@ -31,7 +31,13 @@ def unpack(payload: bytes) -> Any:
 
 
 def encode_columns(columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """Columns as msgpack-ready values."""
+    """Columns as msgpack-ready values; columns of one numeric dtype travel as one buffer."""
+    arrays = list(columns.values())
+    if len(arrays) > 1 and all(a.ndim == 1 and a.dtype.kind in "biuf" for a in arrays):
+        dtype = arrays[0].dtype
+        if all(a.dtype == dtype and len(a) == len(arrays[0]) for a in arrays):
+            block = np.concatenate(arrays).reshape(len(arrays), -1)  # a column per row: contiguous
+            return {"@matrix": [list(columns), dtype.str, block.shape[1], block.tobytes()]}
     out: dict[str, Any] = {}
     for name, array in columns.items():
         if array.dtype.kind == "O" or array.dtype.kind == "U":
@@ -44,6 +50,10 @@ def encode_columns(columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
 
 def decode_columns(encoded: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The inverse of :func:`encode_columns`."""
+    if "@matrix" in encoded:
+        names, dtype, rows, raw = encoded["@matrix"]
+        block = np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(len(names), rows)
+        return dict(zip(names, block, strict=True))
     out: dict[str, np.ndarray] = {}
     for name, value in encoded.items():
         if value[0] == "O":
