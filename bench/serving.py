@@ -725,6 +725,9 @@ def main() -> None:
                 procs, "modelward-nolog", tmp / "home", tmp, "--no-inference-log"
             )
             mw_onnx = start_modelward(procs, "modelward-onnx", tmp / "home-onnx", tmp)
+            mw_inproc = start_modelward(
+                procs, "modelward-inprocess", tmp / "home", tmp, "--isolation", "none"
+            )
 
             mlflow_server: Server | None = None
             mlflow_reason = mlflow_env.note
@@ -737,7 +740,7 @@ def main() -> None:
 
             wait_port(echo, 30)
             wait_ready(fastapi, "/ping", 60)
-            for server in (mw, mw_nolog, mw_onnx):
+            for server in (mw, mw_nolog, mw_onnx, mw_inproc):
                 wait_ready(server, "/v2/health/live", 90)
                 wait_ready(server, f"/v2/models/{MODEL}/ready", 90)
 
@@ -750,6 +753,7 @@ def main() -> None:
                 Endpoint("modelward", "split", mw, split),
                 Endpoint("modelward no log", "oip", mw_nolog, oip),
                 Endpoint("modelward onnx", "oip", mw_onnx, oip),
+                Endpoint("modelward in-process", "oip", mw_inproc, oip),
             ]
             for endpoint in endpoints:
                 if endpoint.server is None:
@@ -942,6 +946,12 @@ def report(
             results.get(("modelward onnx", "oip", key)), results.get(("modelward", "oip", key))
         )
         row("modelward onnx / modelward skops (OIP)", key, value, "(info)", None)
+    for key in labels:
+        value = ratio(
+            results.get(("modelward in-process", "oip", key)),
+            results.get(("FastAPI floor", "oip", key)),
+        )
+        row("modelward --isolation none / FastAPI floor", key, value, "(info)", None)
     console.print(checks)
 
     profiles, requests = profile

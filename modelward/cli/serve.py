@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from modelward.cli.output import err_console
+from modelward.errors import InvalidInputError
 from modelward.scoring.config import ServeConfig
 
 
@@ -43,12 +44,20 @@ def serve(
     max_body_mb: float = typer.Option(
         16.0, "--max-body-mb", min=0.001, help="Largest request body accepted (413 above)."
     ),
+    isolation: str = typer.Option(
+        "process",
+        "--isolation",
+        help="'process' (default): each model in its own worker processes; 'none': inside the HTTP process (faster, no crash isolation).",
+    ),
     no_inference_log: bool = typer.Option(
         False, "--no-inference-log", help="Do not record requests in the inference log."
     ),
 ) -> None:
     """Serve models over Open Inference Protocol v2 and MLflow /invocations until SIGTERM/SIGINT."""
     from modelward.scoring.server import serve as run
+
+    if isolation not in ("process", "none"):
+        raise InvalidInputError(f"unknown isolation {isolation!r}", hint="use 'process' or 'none'")
 
     config = ServeConfig(
         host=host,
@@ -62,6 +71,7 @@ def serve(
         memory_limit_mb=memory_limit_mb,
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         inference_log=not no_inference_log,
+        isolation=isolation,
     )
     err_console.print(
         f"serving {', '.join(refs)} on http://{host}:{port} (Ctrl-C to stop)", highlight=False

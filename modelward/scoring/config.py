@@ -28,6 +28,7 @@ class ServeConfig:
     memory_limit_mb: int | None = None
     max_body_bytes: int = 16 * 1024 * 1024
     inference_log: bool = True
+    isolation: str = "process"  # or "none": models scored inside the HTTP process
 
     def pool(self) -> PoolConfig:
         """The pool settings of one model."""
@@ -35,6 +36,7 @@ class ServeConfig:
             workers=self.model_workers,
             request_timeout=self.request_timeout,
             memory_limit_mb=self.memory_limit_mb,
+            in_process=self.isolation == "none",
         )
 
     def batching(self, flavor: str) -> BatchConfig:

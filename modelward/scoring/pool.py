@@ -52,6 +52,7 @@ class PoolConfig:
     start_timeout: float = 120.0
     backoff_initial: float = 0.2
     backoff_max: float = 30.0
+    in_process: bool = False  # --isolation none: score inside the HTTP process
 
 
 class Worker:
@@ -231,13 +232,20 @@ class ModelPool:
     ) -> None:
         self.ref = ref
         self.config = config
-        self.workers = [Worker(i, ref, config) for i in range(config.workers)]
+        self.workers = [self._new_worker(i) for i in range(config.workers)]
         self.restarts = 0
         self._idle: deque[Worker] = deque()
         self._changed = asyncio.Condition()
         self._closing = False
         self._on_restart = on_restart
         self._supervisor: asyncio.Task[None] | None = None
+
+    def _new_worker(self, index: int) -> Worker:
+        if self.config.in_process:
+            from modelward.scoring.inprocess import InProcessWorker
+
+            return InProcessWorker(index, self.ref, self.config)
+        return Worker(index, self.ref, self.config)
 
     @property
     def alive(self) -> int:
@@ -310,7 +318,7 @@ class ModelPool:
                     self._changed.notify_all()  # waiters learn that this worker is gone
                 await asyncio.sleep(backoff[worker.index])
                 backoff[worker.index] = min(backoff[worker.index] * 2, self.config.backoff_max)
-                replacement = Worker(worker.index, self.ref, self.config)
+                replacement = self._new_worker(worker.index)
                 try:
                     await replacement.start()
                 except (ModelwardError, OSError, TimeoutError) as exc:

@@ -187,3 +187,14 @@ def test_no_worker_processes_outlive_the_pool(trouble: str) -> None:
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_isolation_none_scores_inside_this_process(trouble: str) -> None:
+    async def body(pool: ModelPool) -> None:
+        assert pool.workers[0].pid == os.getpid()
+        np.testing.assert_array_equal((await call(pool, x(1, 2)))["prediction"], [2, 4])
+        with pytest.raises(ModelFailedError, match="x = -4 is not allowed"):
+            await call(pool, x(-4))
+        np.testing.assert_array_equal((await call(pool, x(3)))["prediction"], [6])
+
+    run(_with_pool(trouble, PoolConfig(in_process=True), body))
