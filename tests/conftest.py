@@ -10,6 +10,7 @@ import pytest
 
 from modelward.client import Client
 from modelward.config import load_settings
+from tests.support.cli import Run, make_runner
 from tests.support.postgres import create_database, postgres_server
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -57,3 +58,9 @@ def sqlite_client() -> Iterator[Client]:
     mw = Client(load_settings())
     yield mw
     mw.close()
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run ``modelward ARGS…`` in-process through the real entry point; return code and output."""
+    return make_runner(capsys, monkeypatch)

@@ -229,36 +229,22 @@ class ScoringApp:
         outputs: dict[str, np.ndarray],
         error: ModelwardError | None,
     ) -> None:
+        record = InferenceRecord(
+            request_id=rid,
+            time=datetime.now(UTC),
+            model=model.name,
+            version=model.version.version,
+            status=status,
+            latency_ms=elapsed * 1000,
+            inputs=decoded.columns if decoded is not None else {},
+            outputs=outputs,
+            error=error.message if error is not None else None,
+            protocol=protocol,
+        )
         try:
-            self._write_record(model, rid, protocol, status, elapsed, decoded, outputs, error)
+            self.inference_log.record(record)
         except ModelwardError as exc:  # logging must never break an answer; it is counted
             log.error("inference record for %s not logged: %s", rid, exc)
-
-    def _write_record(
-        self,
-        model: ServedModel,
-        rid: str,
-        protocol: str,
-        status: int,
-        elapsed: float,
-        decoded: codecs.Decoded | None,
-        outputs: dict[str, np.ndarray],
-        error: ModelwardError | None,
-    ) -> None:
-        self.inference_log.record(
-            InferenceRecord(
-                request_id=rid,
-                time=datetime.now(UTC),
-                model=model.name,
-                version=model.version.version,
-                status=status,
-                latency_ms=elapsed * 1000,
-                inputs=decoded.columns if decoded is not None else {},
-                outputs=outputs,
-                error=error.message if error is not None else None,
-                protocol=protocol,
-            )
-        )
 
     # --- lifespan -----------------------------------------------------------------------------
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -14,8 +14,8 @@ from modelward import errors
 from modelward.batch import files
 from modelward.batch.predict import predict_file
 from modelward.client import Client
-from tests.batch.conftest import Run
 from tests.batch.test_skips import bad_rows, good_rows, report
+from tests.support.cli import Run
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from modelward.batch import files
 from modelward.batch.skips import score_skipping
 from modelward.errors import EXIT_INVALID, ModelFailedError
-from tests.batch.conftest import Run
+from tests.support.cli import Run
 
 MODEL_FAILED = "scorer:Scorer.predict failed: ValueError('unlucky 13')"
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from modelward.errors import EXIT_UNAVAILABLE
-from tests.cli.conftest import Run
+from tests.support.cli import Run
 
 
 def test_init_creates_home_database_and_artifact_root(run: Run, mw_home: Path) -> None:

@@ -18,7 +18,7 @@ from modelward.errors import (
     EXIT_REFUSED,
     EXIT_USAGE,
 )
-from tests.cli.conftest import Run
+from tests.support.cli import Run
 
 
 @pytest.fixture

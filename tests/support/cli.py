@@ -1,5 +1,8 @@
+"""Running the ``modelward`` command in-process through its real entry point."""
+
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +14,8 @@ from modelward.cli import main
 
 @dataclass
 class Result:
+    """Exit code and captured output of one command."""
+
     code: int
     out: str
     err: str
@@ -19,16 +24,13 @@ class Result:
 Run = Callable[..., Result]
 
 
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Run ``modelward ARGS…`` in-process through the real entry point; return code and output."""
+def make_runner(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """A function that runs ``modelward ARGS…`` and returns its :class:`Result`."""
     monkeypatch.setenv("COLUMNS", "200")
 
     def invoke(*args: str, input_text: str | None = None) -> Result:
         monkeypatch.setattr(sys, "argv", ["modelward", *args])
         if input_text is not None:
-            import io
-
             monkeypatch.setattr(sys, "stdin", io.StringIO(input_text))
         code = 0
         try:
