@@ -6,7 +6,8 @@ import builtins
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,8 +18,12 @@ from modelward.monitoring.logquery import query_logs
 from modelward.refs import ModelRef
 from modelward.registry.loaded import LoadedModel
 from modelward.registry.service import Registry, as_ref
+from modelward.scoring.config import ServeConfig
 from modelward.signatures import Signature
 from modelward.store import open_store
+
+if TYPE_CHECKING:
+    from modelward.batch.predict import BatchResult
 from modelward.store.entities import AliasMove, AuditEvent, Model, ModelVersion
 
 
@@ -203,6 +208,24 @@ class Client:
     ) -> builtins.list[AuditEvent]:
         """Audit events, in chain order."""
         return self.registry.store.audit_events(object_type=object_type, object_id=object_id)
+
+    def predict_file(
+        self, ref: str | ModelRef, input_path: str | Path, output_path: str | Path, **options: Any
+    ) -> BatchResult:
+        """Batch-score a CSV/Parquet/JSON-lines file (options as :func:`predict_file`)."""
+        from modelward.batch.predict import predict_file  # batch workers import this module
+
+        model = self.load_model(ref)
+        try:
+            return predict_file(model, input_path, output_path, **options)
+        finally:
+            model.unload()
+
+    def serve(self, refs: builtins.list[str], config: ServeConfig | None = None) -> None:
+        """Serve models until SIGTERM/SIGINT (what ``modelward serve`` runs)."""
+        from modelward.scoring.server import serve
+
+        serve(refs, config or ServeConfig())
 
     def query_logs(self, sql: str) -> pd.DataFrame:
         """Run one SELECT over the inference log (view ``inference``); see docs/inference-log.md."""

@@ -134,3 +134,25 @@ def test_a_worker_that_cannot_load_the_model_raises_the_registry_error(
         with pytest.raises(errors.NotFoundError, match="scorer"):
             predict_file(model, tmp_path / "in.parquet", tmp_path / "out.parquet", workers=2)
     assert not (tmp_path / "out.parquet").exists() and list(tmp_path.glob(".out*")) == []
+
+
+def test_the_sdk_scores_a_file_like_the_cli(tmp_path: Path) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    from modelward.client import Client
+
+    x, y = load_iris(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(x, y)
+    client = Client()
+    client.register_model(model, "iris", input_example=x.head())
+    x.to_parquet(tmp_path / "in.parquet")
+    result = client.predict_file(
+        "iris", tmp_path / "in.parquet", tmp_path / "out.parquet", chunk_rows=40
+    )
+    assert result.rows_in == 150
+    assert (
+        pd.read_parquet(tmp_path / "out.parquet")["prediction"].tolist()
+        == model.predict(x).tolist()
+    )
+    client.close()
