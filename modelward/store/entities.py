@@ -34,6 +34,8 @@ class Model:
     updated_at: datetime
     latest_version: int | None = None
     aliases: dict[str, int] = field(default_factory=dict)
+    goals: list[dict[str, Any]] = field(default_factory=list)
+    card: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = _jsonable(asdict(self))

@@ -45,6 +45,8 @@ def insert_model(
         owner=owner or actor,
         risk_tier=risk_tier,
         tags=clean_tags(tags),
+        goals=[],
+        card={},
         created_at=now,
         updated_at=now,
     )

@@ -23,6 +23,8 @@ def model_entity(row: ModelRow, latest: int | None, aliases: dict[str, int]) -> 
         updated_at=row.updated_at,
         latest_version=latest,
         aliases=aliases,
+        goals=list(row.goals or []),
+        card=dict(row.card or {}),
     )
 
 

@@ -59,6 +59,8 @@ class ModelRow(Base):
     owner: Mapped[str] = mapped_column(String(128))
     risk_tier: Mapped[str] = mapped_column(String(16))
     tags: Mapped[dict[str, Any]] = mapped_column(JSON)
+    goals: Mapped[list[Any]] = mapped_column(JSON)  # accuracy goals, e.g. {"metric": "auc", ...}
+    card: Mapped[dict[str, Any]] = mapped_column(JSON)  # editable model-card narrative fields
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -142,3 +144,87 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- governance (migration 0002) ----------------------------------------------------------------
+class ValidationReportRow(Base):
+    """The outcome of validating a version against data (and against the champion)."""
+
+    __tablename__ = "validation_reports"
+    __table_args__ = (Index("ix_validation_reports_version", "model_name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))  # the validated artifact
+    passed: Mapped[bool] = mapped_column(Boolean)
+    checks: Mapped[list[Any]] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    champion_version: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # location, fingerprint, rows of the data
+    report_digest: Mapped[str | None] = mapped_column(String(64))  # JSON + HTML artifact
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApprovalRow(Base):
+    """An approval or rejection of one version, bound to its artifact digest."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        UniqueConstraint("model_name", "version", "actor", name="uq_approvals_version_actor"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))  # approve | reject
+    role: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CommentRow(Base):
+    """A comment on a version; ``parent_id`` makes threads."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_version", "model_name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="RESTRICT"))
+    text: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserRow(Base):
+    """A person or service that may call the control-plane API."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TokenRow(Base):
+    """An API token: only its sha256 is stored; ``prefix`` finds it without scanning."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_prefix", "prefix"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    prefix: Mapped[str] = mapped_column(String(16))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
