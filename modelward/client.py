@@ -184,10 +184,18 @@ class Client:
         description: str | None = None,
         risk_tier: str | None = None,
         tags: Mapping[str, str] | None = None,
+        goals: builtins.list[Mapping[str, Any]] | None = None,
+        card: Mapping[str, Any] | None = None,
     ) -> Model:
-        """Change a model's description, risk tier or tags."""
+        """Change a model's description, risk tier, tags, accuracy goals or card narrative."""
         return self.registry.store.update_model(
-            name, actor=self.settings.actor, description=description, risk_tier=risk_tier, tags=tags
+            name,
+            actor=self.settings.actor,
+            description=description,
+            risk_tier=risk_tier,
+            tags=tags,
+            goals=goals,
+            card=card,
         )
 
     # --- aliases ------------------------------------------------------------------------------

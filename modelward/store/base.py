@@ -7,7 +7,7 @@ transaction as the change.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,8 +58,10 @@ class MetadataStore(abc.ABC):
         description: str | None = None,
         risk_tier: str | None = None,
         tags: Mapping[str, str] | None = None,
+        goals: Sequence[Mapping[str, Any]] | None = None,
+        card: Mapping[str, Any] | None = None,
     ) -> Model:
-        """Change the given fields of a model."""
+        """Change the given fields of a model (``card`` fields merge; a ``None`` value clears one)."""
 
     @abc.abstractmethod
     def delete_model(self, name: str, *, actor: str) -> list[ModelVersion]:

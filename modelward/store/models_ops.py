@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -111,10 +112,17 @@ def update_model(
     description: str | None,
     risk_tier: str | None,
     tags: Mapping[str, str] | None,
+    goals: Sequence[Mapping[str, Any]] | None = None,
+    card: Mapping[str, Any] | None = None,
 ) -> Model:
     """Change the given fields of a model under its row lock."""
     row = find_model(session, name, lock=True)
-    before = {"description": row.description, "risk_tier": row.risk_tier, "tags": row.tags}
+    before = _editable(row)
+    if goals is not None:
+        row.goals = [dict(g) for g in goals]
+    if card is not None:
+        row.card = {**(row.card or {}), **dict(card)}  # narrative fields merge; None clears one
+        row.card = {k: v for k, v in row.card.items() if v is not None}
     if description is not None:
         row.description = description
     if risk_tier is not None:
@@ -122,7 +130,7 @@ def update_model(
     if tags is not None:
         row.tags = clean_tags(tags)
     row.updated_at = utcnow()
-    after = {"description": row.description, "risk_tier": row.risk_tier, "tags": row.tags}
+    after = _editable(row)
     append_event(
         session,
         actor=actor,
@@ -163,3 +171,13 @@ def delete_model(session: Session, name: str, *, actor: str) -> list[ModelVersio
         },
     )
     return gone
+
+
+def _editable(row: ModelRow) -> dict[str, Any]:
+    return {
+        "description": row.description,
+        "risk_tier": row.risk_tier,
+        "tags": row.tags,
+        "goals": row.goals,
+        "card": row.card,
+    }

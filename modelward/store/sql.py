@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
@@ -143,10 +143,19 @@ class SqlStore(MetadataStore):
         description: str | None = None,
         risk_tier: str | None = None,
         tags: Mapping[str, str] | None = None,
+        goals: Sequence[Mapping[str, Any]] | None = None,
+        card: Mapping[str, Any] | None = None,
     ) -> Model:
         return self._write(
             lambda s: models_ops.update_model(
-                s, name, actor=actor, description=description, risk_tier=risk_tier, tags=tags
+                s,
+                name,
+                actor=actor,
+                description=description,
+                risk_tier=risk_tier,
+                tags=tags,
+                goals=goals,
+                card=card,
             )
         )
 

@@ -227,3 +227,16 @@ def test_describe_reports_backend_and_revision(store: SqlStore, database_url: st
     info = store.describe()
     assert info["backend"] in {"sqlite", "postgresql"} and info["revision"] == info["head"]
     assert "***" in info["url"] or info["backend"] == "sqlite"
+
+
+def test_goals_and_card_narrative_are_editable_and_audited(store: SqlStore) -> None:
+    store.create_model("m", actor=ACTOR)
+    goals = [{"metric": "auc", "op": ">=", "value": 0.9}]
+    model = store.update_model(
+        "m", actor="bob", goals=goals, card={"intended_use": "triage", "caveats": "x"}
+    )
+    assert model.goals == goals and model.card == {"intended_use": "triage", "caveats": "x"}
+    model = store.update_model("m", actor="bob", card={"caveats": None, "factors": "age"})
+    assert model.card == {"intended_use": "triage", "factors": "age"}
+    last = store.audit_events(object_id="m")[-1]
+    assert last.action == "model.update" and last.after["card"] == model.card
