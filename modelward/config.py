@@ -24,6 +24,10 @@ SETTINGS: dict[str, str] = {
     "(default $MODELWARD_HOME/artifacts)",
     ENV_ACTOR: "name recorded as the actor of changes in embedded mode (default: the OS user)",
     ENV_DEBUG: "set to 1 to print tracebacks for unexpected errors",
+    "MODELWARD_PII_MODE": "how signature columns flagged pii are kept in the inference log: "
+    "hash (keyed HMAC, default), drop or keep",
+    "MODELWARD_PII_KEY_FILE": "file holding the HMAC key for pii columns "
+    "(default $MODELWARD_HOME/keys/pii.key, created 0600 on first use)",
 }
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import modelward
 from modelward.columns import conform_columns
 from modelward.errors import InvalidInputError, ModelwardError, SignatureViolationError
+from modelward.governance.privacy import protect
 from modelward.monitoring.inference_log import InferenceRecord
 from modelward.scoring import codecs
 from modelward.scoring.config import ServeConfig
@@ -48,12 +49,18 @@ class ScoringApp:
     """An ASGI app serving the models in a :class:`Catalog`."""
 
     def __init__(
-        self, catalog: Catalog, config: ServeConfig, metrics: Metrics, inference_log: Any = None
+        self,
+        catalog: Catalog,
+        config: ServeConfig,
+        metrics: Metrics,
+        inference_log: Any = None,
+        pii: tuple[str, bytes | None] = ("keep", None),
     ) -> None:
         self.catalog = catalog
         self.config = config
         self.metrics = metrics
         self.inference_log = inference_log
+        self.pii_mode, self._pii_key = pii
         self._static: dict[tuple[str, str], Handler] = {
             ("GET", "/v2"): self._server_metadata,
             ("GET", "/v2/health/live"): self._live,
@@ -236,8 +243,10 @@ class ScoringApp:
             version=model.version.version,
             status=status,
             latency_ms=elapsed * 1000,
-            inputs=decoded.columns if decoded is not None else {},
-            outputs=outputs,
+            inputs=protect(decoded.columns, model.signature, self.pii_mode, self._pii_key)
+            if decoded is not None
+            else {},
+            outputs=protect(outputs, model.signature, self.pii_mode, self._pii_key),
             error=error.message if error is not None else None,
             protocol=protocol,
         )

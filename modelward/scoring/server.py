@@ -23,6 +23,7 @@ import uvicorn
 
 from modelward.client import Client
 from modelward.errors import InvalidInputError
+from modelward.governance.privacy import load_key, pii_mode
 from modelward.scoring.app import ScoringApp
 from modelward.scoring.config import ServeConfig
 from modelward.scoring.metrics import Metrics
@@ -55,7 +56,12 @@ def build_app(refs: Sequence[str], config: ServeConfig, client: Client | None = 
         from modelward.monitoring.inference_log import InferenceLog
 
         inference_log = InferenceLog(mw.settings.home / "inference")
-    return ScoringApp(Catalog.build(versions, config, metrics), config, metrics, inference_log)
+    pii: tuple[str, bytes | None] = ("keep", None)
+    if inference_log is not None and any(v.signature and v.signature.pii_columns for v in versions):
+        mode = pii_mode()
+        pii = (mode, load_key(mw.settings) if mode == "hash" else None)
+    catalog = Catalog.build(versions, config, metrics)
+    return ScoringApp(catalog, config, metrics, inference_log, pii)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -1,0 +1,1 @@
+"""Governance: lifecycle, policies, approvals, access control, audit, lineage, model cards, privacy."""
