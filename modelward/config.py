@@ -26,6 +26,8 @@ SETTINGS: dict[str, str] = {
     ENV_DEBUG: "set to 1 to print tracebacks for unexpected errors",
     "MODELWARD_PII_MODE": "how signature columns flagged pii are kept in the inference log: "
     "hash (keyed HMAC, default), drop or keep",
+    "MODELWARD_WEBHOOK_KEY_FILE": "file holding the key webhook signing secrets are derived from "
+    "(default $MODELWARD_HOME/keys/webhooks.key, created 0600 on first use)",
     "MODELWARD_PII_KEY_FILE": "file holding the HMAC key for pii columns "
     "(default $MODELWARD_HOME/keys/pii.key, created 0600 on first use)",
 }

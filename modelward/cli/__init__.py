@@ -8,7 +8,7 @@ import traceback
 import typer
 from rich.markup import escape
 
-from modelward.cli import admin, demo, logs, models, predict, serve
+from modelward.cli import admin, demo, logs, models, predict, serve, webhooks
 from modelward.cli.output import err_console
 from modelward.config import load_settings
 from modelward.errors import EXIT_INTERNAL, ModelwardError
@@ -23,6 +23,7 @@ app = typer.Typer(
 admin.register(app)
 app.add_typer(models.app, name="models")
 app.add_typer(logs.app, name="logs")
+app.add_typer(webhooks.app, name="webhooks")
 predict.register(app)
 serve.register(app)
 demo.register(app)

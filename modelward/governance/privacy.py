@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,12 +18,12 @@ import numpy as np
 
 from modelward.config import Settings
 from modelward.errors import ConfigurationError, InvalidInputError
+from modelward.governance.keys import load_or_create
 from modelward.signatures import Signature
 
 MODES = ("hash", "drop", "keep")
 ENV_KEY_FILE = "MODELWARD_PII_KEY_FILE"
 ENV_MODE = "MODELWARD_PII_MODE"
-KEY_BYTES = 32
 
 
 def pii_mode(environ: Mapping[str, str] | None = None) -> str:
@@ -45,24 +44,7 @@ def key_path(settings: Settings) -> Path:
 
 def load_key(settings: Settings) -> bytes:
     """The HMAC key, created (0600, random) on first use."""
-    path = key_path(settings)
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(KEY_BYTES))
-        key = path.read_bytes()
-    except FileExistsError:  # another process created it first
-        key = path.read_bytes()
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot read or create the PII key {path}: {exc.strerror}",
-            hint=f"set {ENV_KEY_FILE} to a readable file of {KEY_BYTES} random bytes",
-        ) from exc
-    if len(key) < 16:
-        raise ConfigurationError(f"the PII key {path} is too short ({len(key)} bytes)")
-    return key
+    return load_or_create(key_path(settings), setting=ENV_KEY_FILE)
 
 
 def hash_value(key: bytes, value: object) -> str | None:
