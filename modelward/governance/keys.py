@@ -28,5 +28,7 @@ def load_or_create(path: Path, *, setting: str) -> bytes:
             hint=f"set {setting} to a readable file of {KEY_BYTES} random bytes",
         ) from exc
     if len(key) < 16:
-        raise ConfigurationError(f"the key {path} is too short ({len(key)} bytes)", hint=f"see {setting}")
+        raise ConfigurationError(
+            f"the key {path} is too short ({len(key)} bytes)", hint=f"see {setting}"
+        )
     return key
