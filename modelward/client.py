@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from modelward.artifacts import open_artifact_store
+from modelward.client_governance import GovernanceClient
 from modelward.config import Settings, load_settings
 from modelward.errors import InvalidInputError
+from modelward.governance.audit import ChainStatus, audit_log, export_audit, verify_audit
+from modelward.governance.card_render import render_card
+from modelward.governance.cards import Segments, build_card, update_card
+from modelward.governance.goals import parse_goals
+from modelward.governance.lineage import version_lineage
+from modelward.governance.trace import trace_request
 from modelward.monitoring.logquery import query_logs
 from modelward.refs import ModelRef
 from modelward.registry.loaded import LoadedModel
@@ -27,8 +35,12 @@ if TYPE_CHECKING:
 from modelward.store.entities import AliasMove, AuditEvent, Model, ModelVersion
 
 
-class Client:
-    """A handle on one registry (database + artifact root); opens both on first use."""
+class Client(GovernanceClient):
+    """A handle on one registry (database + artifact root); opens both on first use.
+
+    ``role`` is the role this client's user acts with in governance (approvals); it defaults to
+    ``MODELWARD_ROLE``, else ``admin`` (embedded single-user mode).
+    """
 
     def __init__(
         self,
@@ -36,6 +48,7 @@ class Client:
         *,
         database_url: str | None = None,
         artifact_root: str | None = None,
+        role: str | None = None,
     ) -> None:
         base = settings or load_settings()
         if database_url:
@@ -43,6 +56,7 @@ class Client:
         if artifact_root:
             base = replace(base, artifact_root=artifact_root)
         self.settings = base
+        self._role = role
         self._registry: Registry | None = None
         self._lock = threading.Lock()
 
@@ -184,17 +198,21 @@ class Client:
         description: str | None = None,
         risk_tier: str | None = None,
         tags: Mapping[str, str] | None = None,
-        goals: builtins.list[Mapping[str, Any]] | None = None,
+        goals: Sequence[str | Mapping[str, Any]] | None = None,
         card: Mapping[str, Any] | None = None,
     ) -> Model:
-        """Change a model's description, risk tier, tags, accuracy goals or card narrative."""
+        """Change a model's description, risk tier, tags, accuracy goals or card narrative.
+
+        ``goals`` are checked strictly: ``"roc_auc>=0.9"`` or ``{"metric", "min"/"max"}``.
+        """
+        checked = None if goals is None else [g.to_dict() for g in parse_goals(goals)]
         return self.registry.store.update_model(
             name,
             actor=self.settings.actor,
             description=description,
             risk_tier=risk_tier,
             tags=tags,
-            goals=goals,
+            goals=checked,
             card=card,
         )
 
@@ -238,6 +256,47 @@ class Client:
     def query_logs(self, sql: str) -> pd.DataFrame:
         """Run one SELECT over the inference log (view ``inference``); see docs/inference-log.md."""
         return query_logs(self.settings.home, sql)
+
+    # --- governance: audit, lineage, track-back, model cards ----------------------------------
+    def audit_log(
+        self,
+        *,
+        object_ref: str | None = None,
+        since: datetime | str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[AuditEvent]:
+        """Audit events matching every filter, oldest first (``limit`` keeps the most recent)."""
+        return audit_log(
+            self, object_ref=object_ref, since=since, actor=actor, action=action, limit=limit
+        )
+
+    def verify_audit(self) -> ChainStatus:
+        """Recompute the audit chain; ``AuditChainBrokenError`` names the first broken event."""
+        return verify_audit(self)
+
+    def export_audit(self, out: str | Path) -> int:
+        """Write every audit event as JSON lines to ``out``, atomically; returns how many."""
+        return export_audit(self, out)
+
+    def lineage(self, ref: str | ModelRef) -> dict[str, Any]:
+        """Upstream (data, code, params, environment, parent) and downstream of a version."""
+        return version_lineage(self, ref)
+
+    def trace(self, request_id: str) -> dict[str, Any]:
+        """One request traced back: record → version → artifact → data → validation → approvals."""
+        return trace_request(self, request_id)
+
+    def model_card(
+        self, ref: str | ModelRef, *, format: str = "md", segments: Segments | None = None
+    ) -> str:
+        """The model card of a version as ``md``, ``html`` or ``json`` text."""
+        return render_card(build_card(self, ref, segments=segments), format)
+
+    def update_card(self, name: str, **fields: str | None) -> Model:
+        """Set narrative fields of a model's card (``None`` clears one)."""
+        return update_card(self, name, fields)
 
     def close(self) -> None:
         """Release database connections."""

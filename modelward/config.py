@@ -24,6 +24,8 @@ SETTINGS: dict[str, str] = {
     "(default $MODELWARD_HOME/artifacts)",
     ENV_ACTOR: "name recorded as the actor of changes in embedded mode (default: the OS user)",
     ENV_DEBUG: "set to 1 to print tracebacks for unexpected errors",
+    "MODELWARD_ROLE": "role of the acting OS user in embedded mode (default admin; e.g. reviewer "
+    "to approve)",
     "MODELWARD_PII_MODE": "how signature columns flagged pii are kept in the inference log: "
     "hash (keyed HMAC, default), drop or keep",
     "MODELWARD_WEBHOOK_KEY_FILE": "file holding the key webhook signing secrets are derived from "

@@ -34,12 +34,26 @@ class ModelwardError(Exception):
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Subclasses take their own constructor arguments; rebuild from the state instead, so
+        # every error survives the trip back from a worker process unchanged.
+        return (_restore, (type(self), self.args, self.__dict__.copy()))
+
     def to_dict(self) -> dict[str, object]:
         """The error as a JSON-ready body."""
         body: dict[str, object] = {"error": self.message, "code": self.code}
         if self.hint:
             body["hint"] = self.hint
         return body
+
+
+def _restore(
+    cls: type[ModelwardError], args: tuple[object, ...], state: dict[str, object]
+) -> ModelwardError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -122,6 +136,19 @@ class MissingDependencyError(InvalidInputError):
     code = "MISSING_DEPENDENCY"
 
 
+class InvalidPolicyError(InvalidInputError):
+    """A governance policy file or dict that does not parse: unknown key, wrong type or value."""
+
+    code = "INVALID_POLICY"
+
+
+class MethodNotAllowedError(InvalidInputError):
+    """An HTTP method the route does not answer (the ``Allow`` header lists those it does)."""
+
+    code = "METHOD_NOT_ALLOWED"
+    http_status = 405
+
+
 # --- not found -------------------------------------------------------------------------------
 class NotFoundError(ModelwardError):
     code = "NOT_FOUND"
@@ -145,6 +172,14 @@ class ArtifactNotFoundError(NotFoundError):
     code = "ARTIFACT_NOT_FOUND"
 
 
+class UserNotFoundError(NotFoundError):
+    code = "USER_NOT_FOUND"
+
+
+class TokenNotFoundError(NotFoundError):
+    code = "TOKEN_NOT_FOUND"
+
+
 # --- conflicts with current state -------------------------------------------------------------
 class ConflictError(ModelwardError):
     code = "CONFLICT"
@@ -164,6 +199,18 @@ class AliasInUseError(ConflictError):
 
 class ArchivedVersionError(ConflictError):
     code = "VERSION_ARCHIVED"
+
+
+class PolicyViolationError(ConflictError):
+    """A lifecycle move the version's policy does not allow yet; the message names what is missing."""
+
+    code = "POLICY_VIOLATION"
+
+
+class StaleDigestError(ConflictError):
+    """An approval for an artifact digest that is not (or no longer) the version's."""
+
+    code = "STALE_DIGEST"
 
 
 # --- integrity and security refusals ----------------------------------------------------------
@@ -192,6 +239,63 @@ class ArtifactIntegrityError(RefusedError):
 
     code = "ARTIFACT_INTEGRITY"
     http_status = 500
+
+
+class SelfApprovalError(RefusedError):
+    """Segregation of duties: the author of a version, or anyone who changed it, may not decide on it."""
+
+    code = "SELF_APPROVAL"
+
+
+class ApproverRoleError(RefusedError):
+    """The acting role is not one whose approvals the version's policy counts."""
+
+    code = "APPROVER_ROLE"
+
+
+class AuthenticationError(RefusedError):
+    """No API token, or one that is malformed, unknown, expired or revoked, or whose user is
+    disabled."""
+
+    code = "UNAUTHENTICATED"
+    http_status = 401
+
+
+class PermissionDeniedError(RefusedError):
+    """The caller's role lacks the permission an operation needs; ``permission`` names it."""
+
+    code = "PERMISSION_DENIED"
+
+    def __init__(self, permission: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.permission = permission
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        body["permission"] = self.permission
+        return body
+
+
+class AuditChainBrokenError(RefusedError):
+    """The audit chain no longer verifies: ``seq`` is the first event whose link is broken."""
+
+    code = "AUDIT_CHAIN_BROKEN"
+    http_status = 500
+
+    def __init__(self, seq: int, problem: str, *, hint: str | None = None) -> None:
+        self.seq = seq
+        self.problem = problem
+        super().__init__(
+            f"audit chain broken at event {seq}: {problem}",
+            hint=hint
+            or "the audit trail was changed outside modelward; compare with an earlier "
+            "'modelward audit export' and see docs/audit.md",
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        body["seq"] = self.seq
+        return body
 
 
 # --- the outside world ------------------------------------------------------------------------

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# Rich sizes its consoles when the CLI modules are imported: make every worker wide enough that
+# CLI output is never wrapped or cut, whatever the terminal (or none) pytest runs in.
+os.environ["COLUMNS"] = "200"
+
 import uuid
 from collections.abc import Iterator
 from pathlib import Path

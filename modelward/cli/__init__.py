@@ -8,7 +8,21 @@ import traceback
 import typer
 from rich.markup import escape
 
-from modelward.cli import admin, demo, logs, models, predict, serve, webhooks
+from modelward.cli import (
+    admin,
+    audit,
+    card,
+    demo,
+    governance,
+    lineage,
+    logs,
+    models,
+    predict,
+    serve,
+    server,
+    users,
+    webhooks,
+)
 from modelward.cli.output import err_console
 from modelward.config import load_settings
 from modelward.errors import EXIT_INTERNAL, ModelwardError
@@ -27,6 +41,12 @@ app.add_typer(webhooks.app, name="webhooks")
 predict.register(app)
 serve.register(app)
 demo.register(app)
+app.add_typer(audit.app, name="audit")
+lineage.register(app)
+card.register(app)
+server.register(app)
+users.register(app)
+governance.register(app)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from modelward.artifacts import open_artifact_store
 from modelward.cli.output import client, console, print_json
 from modelward.config import load_settings
 from modelward.errors import EXIT_UNAVAILABLE, ModelwardError
+from modelward.governance import users
 from modelward.runtimes.flavors import available_flavors, broken_flavors
 from modelward.store import open_store
 from modelward.store.engine import safe_url
@@ -27,21 +28,39 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
 
-def init(json_out: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
-    """Create MODELWARD_HOME, the database (migrated) and the artifact root."""
+def init(
+    admin: str = typer.Option(
+        "admin", "--admin", help="Name of the first admin, created when there is no user yet."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Create MODELWARD_HOME, the database (migrated), the artifact root and the first admin."""
     mw = client()
     described = mw.registry.store.describe()
-    result = {
+    result: dict[str, Any] = {
         "home": str(mw.settings.home),
         "database": described["url"],
         "revision": described["revision"],
         "artifact_root": mw.settings.artifact_root,
     }
+    created = users.create_first_admin(
+        users.auth_store(mw.registry.store), admin, actor=mw.settings.actor
+    )
     if json_out:
-        print_json(result)
+        admin_info = {"name": created[0].name, "token": created[1]} if created else None
+        print_json({**result, "admin": admin_info})
         return
     for key, value in result.items():
         console.print(f"[bold]{key:14}[/] {value}", highlight=False)
+    if created:
+        console.print(
+            f"created user [bold]{created[0].name}[/] (role admin). Its API token is shown "
+            "once, store it now:",
+            highlight=False,
+        )
+        console.print(created[1], highlight=False, soft_wrap=True)
+    else:
+        console.print("users exist already: no admin created (see `modelward users list`)")
     console.print("[green]ready[/]")
 
 

@@ -124,6 +124,7 @@ def run(
             training_data=spec["train"],
             metrics=spec["metrics"],
             description=spec["description"],
+            risk_tier="low",  # low risk: the champion alias auto-approves (docs/governance.md)
         )
         mw.set_alias(spec["name"], "champion", version.version)
         loaded = mw.load_model(f"models:/{spec['name']}@champion")
@@ -139,6 +140,7 @@ def run(
         training_data=spec["train"],
         metrics=spec["metrics"],
         description=spec["description"],
+        risk_tier="low",
     )
     mw.set_alias(spec["name"], "champion", version.version)
     forecast = mw.load_model(f"{spec['name']}@champion").predict(horizon=12)
@@ -154,6 +156,7 @@ def run(
         input_example=APPLICANTS,
         training_data=APPLICANTS,
         description="Credit decision table (DMN-style hit policy)",
+        risk_tier="low",
     )
     mw.set_alias("demo-credit-rules", "champion", version.version)
     decisions = mw.load_model("demo-credit-rules@champion").predict(APPLICANTS)

@@ -18,6 +18,7 @@ from modelward.artifacts import ArtifactStore
 from modelward.artifacts.bundle import pack, unpack
 from modelward.config import Settings
 from modelward.errors import InvalidInputError, InvalidModelError, ModelwardError
+from modelward.governance.lifecycle import CHAMPION, promote
 from modelward.refs import ModelRef, check_name, parse_ref
 from modelward.registry.lineage import dataset_record, environment, git_state
 from modelward.registry.loaded import LoadedModel
@@ -200,7 +201,11 @@ class Registry:
 
     # --- changes ------------------------------------------------------------------------------
     def set_alias(self, name: str, alias: str, version: int) -> AliasMove:
-        """Point ``alias`` of model ``name`` at ``version``."""
+        """Point ``alias`` of model ``name`` at ``version``; ``champion`` puts the version in
+        production, which its risk tier's policy must allow (docs/governance.md)."""
+        if alias == CHAMPION:
+            actor, home = self.settings.actor, self.settings.home
+            return promote(self.store, name, version, actor=actor, home=home)
         return self.store.set_alias(name, alias, version, actor=self.settings.actor)
 
     def delete_alias(self, name: str, alias: str) -> AliasMove:

@@ -13,6 +13,15 @@ from typing import Any
 
 from modelward.refs import ModelRef
 from modelward.store.entities import AliasMove, AuditEvent, Model, ModelVersion, NewVersion
+from modelward.store.governance_entities import (
+    Approval,
+    Comment,
+    GovernanceState,
+    NewDecision,
+    NewValidationReport,
+    Plan,
+    ValidationReport,
+)
 
 
 class MetadataStore(abc.ABC):
@@ -121,6 +130,61 @@ class MetadataStore(abc.ABC):
     @abc.abstractmethod
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
         """Every move of the model's aliases (or of one alias), oldest first."""
+
+    # --- governance (decisions come from governance/; the store makes them atomic) -----------
+    @abc.abstractmethod
+    def governance_state(self, name: str, version: int) -> GovernanceState:
+        """A version's stage, approvals, reports and change history, for display."""
+
+    @abc.abstractmethod
+    def move_stages(self, name: str, version: int, *, actor: str, plan: Plan) -> ModelVersion:
+        """Apply the stage moves ``plan`` decides under the model's lock (it may refuse)."""
+
+    @abc.abstractmethod
+    def set_governed_alias(
+        self, name: str, alias: str, version: int, *, actor: str, plan: Plan
+    ) -> AliasMove:
+        """Move an alias and apply the stage moves ``plan`` decides, atomically."""
+
+    @abc.abstractmethod
+    def record_validation(
+        self, name: str, version: int, report: NewValidationReport, *, actor: str, plan: Plan
+    ) -> ValidationReport:
+        """Store a validation report and the stage moves ``plan`` decides, atomically."""
+
+    @abc.abstractmethod
+    def validation_reports(self, name: str, version: int) -> list[ValidationReport]:
+        """Validation reports of a version, oldest first."""
+
+    @abc.abstractmethod
+    def get_validation_report(self, report_id: int) -> ValidationReport:
+        """One validation report by id."""
+
+    @abc.abstractmethod
+    def record_decision(
+        self, name: str, version: int, decision: NewDecision, *, actor: str, plan: Plan
+    ) -> Approval:
+        """Record an approval or rejection (once per reviewer) and the moves ``plan`` decides."""
+
+    @abc.abstractmethod
+    def approvals(self, name: str, version: int) -> list[Approval]:
+        """Approvals and rejections of a version, oldest first."""
+
+    @abc.abstractmethod
+    def add_comment(
+        self, name: str, version: int, text: str, *, actor: str, parent_id: int | None = None
+    ) -> Comment:
+        """Comment on a version (a reply with ``parent_id``)."""
+
+    @abc.abstractmethod
+    def comments(self, name: str, version: int) -> list[Comment]:
+        """Comments on a version, oldest first."""
+
+    @abc.abstractmethod
+    def record_policy(
+        self, tier: str, before: dict[str, Any] | None, after: dict[str, Any], *, actor: str
+    ) -> None:
+        """Audit a change of a risk tier's policy."""
 
     # --- audit --------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -14,11 +14,27 @@ from sqlalchemy.orm import Session
 
 from modelward.errors import StoreUnavailableError
 from modelward.refs import ModelRef, check_alias, check_name
-from modelward.store import aliases_ops, migrate, models_ops, versions_ops
+from modelward.store import (
+    aliases_ops,
+    governance_ops,
+    governance_reads,
+    migrate,
+    models_ops,
+    versions_ops,
+)
 from modelward.store.audit import read_events
 from modelward.store.base import MetadataStore
 from modelward.store.engine import WRITE_OPTION, create_store_engine, safe_url
 from modelward.store.entities import AliasMove, AuditEvent, Model, ModelVersion, NewVersion
+from modelward.store.governance_entities import (
+    Approval,
+    Comment,
+    GovernanceState,
+    NewDecision,
+    NewValidationReport,
+    Plan,
+    ValidationReport,
+)
 from modelward.store.lookup import check_page, check_tier, model_entity_of
 
 T = TypeVar("T")
@@ -215,6 +231,67 @@ class SqlStore(MetadataStore):
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
         return self._read(lambda s: aliases_ops.alias_history(s, name, alias))
+
+    # --- governance ---------------------------------------------------------------------------
+    def governance_state(self, name: str, version: int) -> GovernanceState:
+        return self._read(lambda s: governance_reads.governance_state(s, name, version))
+
+    def move_stages(self, name: str, version: int, *, actor: str, plan: Plan) -> ModelVersion:
+        return self._write(
+            lambda s: governance_ops.move_stages(s, name, version, actor=actor, plan=plan)
+        )
+
+    def set_governed_alias(
+        self, name: str, alias: str, version: int, *, actor: str, plan: Plan
+    ) -> AliasMove:
+        check_alias(alias)
+        return self._write(
+            lambda s: governance_ops.set_governed_alias(
+                s, name, alias, version, actor=actor, plan=plan
+            )
+        )
+
+    def record_validation(
+        self, name: str, version: int, report: NewValidationReport, *, actor: str, plan: Plan
+    ) -> ValidationReport:
+        return self._write(
+            lambda s: governance_ops.record_validation(
+                s, name, version, report, actor=actor, plan=plan
+            )
+        )
+
+    def validation_reports(self, name: str, version: int) -> list[ValidationReport]:
+        return self._read(lambda s: governance_reads.list_reports(s, name, version))
+
+    def get_validation_report(self, report_id: int) -> ValidationReport:
+        return self._read(lambda s: governance_reads.get_report(s, report_id))
+
+    def record_decision(
+        self, name: str, version: int, decision: NewDecision, *, actor: str, plan: Plan
+    ) -> Approval:
+        return self._write(
+            lambda s: governance_ops.record_decision(
+                s, name, version, decision, actor=actor, plan=plan
+            )
+        )
+
+    def approvals(self, name: str, version: int) -> list[Approval]:
+        return self._read(lambda s: governance_reads.list_approvals(s, name, version))
+
+    def add_comment(
+        self, name: str, version: int, text: str, *, actor: str, parent_id: int | None = None
+    ) -> Comment:
+        return self._write(
+            lambda s: governance_ops.add_comment(s, name, version, text, parent_id, actor=actor)
+        )
+
+    def comments(self, name: str, version: int) -> list[Comment]:
+        return self._read(lambda s: governance_reads.list_comments(s, name, version))
+
+    def record_policy(
+        self, tier: str, before: dict[str, Any] | None, after: dict[str, Any], *, actor: str
+    ) -> None:
+        self._write(lambda s: governance_ops.record_policy(s, tier, before, after, actor))
 
     # --- audit --------------------------------------------------------------------------------
     def audit_events(

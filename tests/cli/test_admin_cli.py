@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from modelward.errors import EXIT_UNAVAILABLE
+from modelward.store.migrate import head_revision
 from tests.support.cli import Run
 
 
@@ -15,7 +16,7 @@ def test_init_creates_home_database_and_artifact_root(run: Run, mw_home: Path) -
     assert result.code == 0, result.err
     info = json.loads(result.out)
     assert info["home"] == str(mw_home) and (mw_home / "modelward.db").exists()
-    assert Path(info["artifact_root"]).is_dir() and info["revision"] == "0001"
+    assert Path(info["artifact_root"]).is_dir() and info["revision"] == head_revision()
 
 
 def test_doctor_passes_on_a_healthy_install(run: Run) -> None:
@@ -37,7 +38,7 @@ def test_doctor_reports_an_unreachable_database(run: Run, monkeypatch: object) -
 
 
 def test_db_commands(run: Run) -> None:
-    assert "is at revision 0001" in run("db", "upgrade").out
+    assert f"is at revision {head_revision()}" in run("db", "upgrade").out
     assert "up to date" in run("db", "current").out
 
 

@@ -40,7 +40,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def register(run: Run, files: dict[str, Path], name: str = "iris") -> dict[str, object]:
+def register(
+    run: Run, files: dict[str, Path], name: str = "iris", *extra: str
+) -> dict[str, object]:
     result = run(
         "models",
         "register",
@@ -60,6 +62,7 @@ def register(run: Run, files: dict[str, Path], name: str = "iris") -> dict[str, 
         "--description",
         "a tree",
         "--json",
+        *extra,
     )
     assert result.code == 0, result.err
     data: dict[str, object] = json.loads(result.out)
@@ -92,7 +95,7 @@ def test_register_show_list_versions(run: Run, files: dict[str, Path]) -> None:
 
 
 def test_alias_history_archive_delete(run: Run, files: dict[str, Path]) -> None:
-    register(run, files)
+    register(run, files, "iris", "--risk-tier", "low")  # champion auto-approves low risk
     register(run, files)
     assert run("models", "alias", "iris", "1", "champion").code == 0
     moved = run("models", "alias", "iris", "2", "champion")

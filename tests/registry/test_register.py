@@ -55,6 +55,7 @@ def test_register_alias_load_predict(
         params={"C": 1.0},
         tags={"team": "risk"},
         description="first",
+        risk_tier="low",  # the champion alias auto-approves low-risk versions
     )
     assert (v.name, v.version, v.flavor, len(v.digest)) == ("bc", 1, "sklearn", 64)
     assert v.signature is not None and v.signature.input_names == list(x.columns)
@@ -171,7 +172,7 @@ def test_bad_metadata_is_refused_before_anything_is_written(
 
 
 def test_missing_references_say_what_exists(sqlite_client: Client, model: object) -> None:
-    sqlite_client.register_model(model, "churn")
+    sqlite_client.register_model(model, "churn", risk_tier="low")  # champion auto-approves
     sqlite_client.set_alias("churn", "champion", 1)
     with pytest.raises(ModelNotFoundError) as m:
         sqlite_client.load_model("chrun")

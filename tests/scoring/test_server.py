@@ -56,6 +56,7 @@ def test_the_probe_sees_the_bug_it_guards_against() -> None:
 def test_references_are_pinned_once(sqlite_client: Client) -> None:
     register_sklearn(sqlite_client, "m")
     register_sklearn(sqlite_client, "m")
+    sqlite_client.update_model("m", risk_tier="low")  # champion auto-approves low risk
     sqlite_client.set_alias("m", "champion", 1)
     assert resolve_refs(["m", "m@champion"], sqlite_client) == ["m/2", "m/1"]
     with pytest.raises(InvalidInputError, match="already served"):
