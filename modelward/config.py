@@ -26,8 +26,8 @@ SETTINGS: dict[str, str] = {
     ENV_DEBUG: "set to 1 to print tracebacks for unexpected errors",
     "MODELWARD_ROLE": "role of the acting OS user in embedded mode (default admin; e.g. reviewer "
     "to approve)",
-    "MODELWARD_PII_MODE": "how signature columns flagged pii are kept in the inference log: "
-    "hash (keyed HMAC, default), drop or keep",
+    "MODELWARD_PII_MODE": "overrides the policies' privacy.pii for every model: how signature "
+    "columns flagged pii are kept in the inference log: hash (keyed HMAC), drop or keep",
     "MODELWARD_WEBHOOK_KEY_FILE": "file holding the key webhook signing secrets are derived from "
     "(default $MODELWARD_HOME/keys/webhooks.key, created 0600 on first use)",
     "MODELWARD_PII_KEY_FILE": "file holding the HMAC key for pii columns "

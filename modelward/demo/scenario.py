@@ -1,4 +1,5 @@
-"""The demo: train four kinds of model on bundled data, register, alias, load back and score.
+"""The demo: train four kinds of model on bundled data, register, alias, load back and score;
+govern one through validation and approvals, serve them, trace a request, verify the audit chain.
 
 Everything is offline: scikit-learn's breast-cancer and wine data, statsmodels' CO2 series and
 a credit decision table shipped with modelward.
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modelward.client import Client
+from modelward.demo.governance import GOVERNED, govern, show_trace, verify_chain
 
 RULES_FILE = Path(__file__).with_name("credit_rules.yaml")
 SEED = 7
@@ -126,7 +128,7 @@ def run(
             description=spec["description"],
             risk_tier="low",  # low risk: the champion alias auto-approves (docs/governance.md)
         )
-        mw.set_alias(spec["name"], "champion", version.version)
+        _champion(mw, spec["name"], version.version)
         loaded = mw.load_model(f"models:/{spec['name']}@champion")
         predicted = loaded.predict(spec["holdout"].head(5))["prediction"].tolist()
         held_out[spec["name"]] = spec["holdout"]
@@ -142,7 +144,7 @@ def run(
         description=spec["description"],
         risk_tier="low",
     )
-    mw.set_alias(spec["name"], "champion", version.version)
+    _champion(mw, spec["name"], version.version)
     forecast = mw.load_model(f"{spec['name']}@champion").predict(horizon=12)
     first = forecast.iloc[0]
     steps.append(
@@ -158,7 +160,7 @@ def run(
         description="Credit decision table (DMN-style hit policy)",
         risk_tier="low",
     )
-    mw.set_alias("demo-credit-rules", "champion", version.version)
+    _champion(mw, "demo-credit-rules", version.version)
     decisions = mw.load_model("demo-credit-rules@champion").predict(APPLICANTS)
     steps.append(_step(version, {}, " ".join(decisions["decision"])))
     out.print(f"  registered and loaded {version.ref} ({version.flavor})", highlight=False)
@@ -175,18 +177,30 @@ def run(
     for s in steps:
         table.add_row(s.name, str(s.version), s.flavor, s.digest[:8], s.metric, s.scored)
     out.print(table)
+    governed = govern(mw, out)
     if serve:
         from modelward.demo.serving import serve_and_call
 
         samples = {
+            GOVERNED: governed.head(3),
             "demo-breast-cancer": held_out["demo-breast-cancer"].head(2),
             "demo-wine-tree": held_out["demo-wine-tree"].head(2),
             "demo-co2-forecast": pd.DataFrame(),
             "demo-credit-rules": APPLICANTS,
         }
-        serve_and_call(mw, samples, out)
+        calls = serve_and_call(mw, samples, out)
+        show_trace(mw, calls[0][3], out)
+    verify_chain(mw, out)
     out.print(f"done in {time.perf_counter() - started:.1f} s", highlight=False)
     return steps
+
+
+def _champion(mw: Client, name: str, version: int) -> None:
+    """Make ``version`` the champion; the demo's own models are low risk (auto-approved), also
+    in a home where an older demo registered them under another tier."""
+    if mw.get_model(name).risk_tier != "low":
+        mw.update_model(name, risk_tier="low")
+    mw.set_alias(name, "champion", version)
 
 
 def _step(version: Any, metrics: dict[str, float], scored: str) -> Step:

@@ -46,8 +46,9 @@ def _oip(frame: pd.DataFrame, **parameters: Any) -> dict[str, Any]:
 
 def serve_and_call(
     client: Client, samples: dict[str, pd.DataFrame], console: Console
-) -> list[tuple[str, int, str]]:
-    """Serve the demo models' champions, send OIP and MLflow requests, print what came back."""
+) -> list[tuple[str, int, str, str]]:
+    """Serve the demo models' champions, send OIP and MLflow requests, print what came back;
+    each call is (request, status, answer, request id)."""
     refs = resolve_refs([f"{name}@champion" for name in samples], client)
     port = _free_port()
     app = build_app(refs, ServeConfig(port=port), client)
@@ -64,7 +65,7 @@ def serve_and_call(
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    calls: list[tuple[str, int, str]] = []
+    calls: list[tuple[str, int, str, str]] = []
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -77,21 +78,22 @@ def serve_and_call(
         console.print(f"  serving {', '.join(refs)} on {url}", highlight=False)
         requests = _requests(samples)
         with httpx.Client(base_url=url, timeout=30) as http:
-            for label, path, kwargs in requests:
+            for n, (label, path, kwargs) in enumerate(requests, start=1):
                 started = time.perf_counter()
-                r = http.post(path, **kwargs)
+                r = http.post(path, headers={"X-Request-ID": f"demo-{n}"}, **kwargs)
                 took = (time.perf_counter() - started) * 1000
-                calls.append((label, r.status_code, f"{_summary(r)} ({took:.1f} ms)"))
+                answer = f"{_summary(r)} ({took:.1f} ms)"
+                calls.append((label, r.status_code, answer, r.headers.get("x-request-id", "")))
     finally:
         server.should_exit = True
         thread.join(60)
     table = Table(
         title="the same models, served over HTTP (OIP v2 and MLflow)", title_justify="left"
     )
-    for column in ("request", "status", "answer"):
+    for column in ("request id", "request", "status", "answer"):
         table.add_column(column, overflow="fold")
     for row in calls:
-        table.add_row(row[0], str(row[1]), row[2])
+        table.add_row(row[3], row[0], str(row[1]), row[2])
     console.print(table)
     return calls
 

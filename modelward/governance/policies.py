@@ -31,9 +31,11 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "validation": ("required", "checks", "thresholds", "change_thresholds"),
     "approvals": ("count", "roles", "auto_approve", "segregation_of_duties"),
     "production": ("multiple", "previous"),
+    "privacy": ("pii",),
 }
 CHECKS = ("goals", "champion")  # required checks: the model has goals; the champion is compared
 PREVIOUS = ("retire", "keep")
+PII_MODES = ("hash", "drop", "keep")  # how the inference log keeps columns flagged pii
 
 _BASE: dict[str, Any] = {
     "validation": {"required": True, "checks": [], "thresholds": [], "change_thresholds": []},
@@ -44,6 +46,7 @@ _BASE: dict[str, Any] = {
         "segregation_of_duties": True,
     },
     "production": {"multiple": False, "previous": "keep"},
+    "privacy": {"pii": "hash"},
 }
 BUILT_IN: dict[str, dict[str, Any]] = {
     "low": {
@@ -74,6 +77,7 @@ class Policy:
     segregation_of_duties: bool
     multiple_production: bool
     previous: str
+    pii: str
     source: str  # "built-in" or the file it was read from
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,6 +96,7 @@ class Policy:
                 "segregation_of_duties": self.segregation_of_duties,
             },
             "production": {"multiple": self.multiple_production, "previous": self.previous},
+            "privacy": {"pii": self.pii},
         }
 
     @property
@@ -198,6 +203,12 @@ def _build(tier: str, merged: dict[str, Any], where: str, source: str) -> Policy
         raise InvalidPolicyError(
             f"{where}: production.previous {prod['previous']!r} is not one of: {', '.join(PREVIOUS)}"
         )
+    pii = merged["privacy"]["pii"]
+    if pii not in PII_MODES:
+        raise InvalidPolicyError(
+            f"{where}: privacy.pii {pii!r} is not one of: {', '.join(PII_MODES)}",
+            hint="hash keeps a keyed HMAC of each value, drop leaves the column out of the log",
+        )
     return Policy(
         tier=tier,
         validation_required=_flag(val, "required", where),
@@ -210,6 +221,7 @@ def _build(tier: str, merged: dict[str, Any], where: str, source: str) -> Policy
         segregation_of_duties=_flag(app, "segregation_of_duties", where),
         multiple_production=_flag(prod, "multiple", where),
         previous=prod["previous"],
+        pii=pii,
         source=source,
     )
 

@@ -26,9 +26,10 @@ ENV_KEY_FILE = "MODELWARD_PII_KEY_FILE"
 ENV_MODE = "MODELWARD_PII_MODE"
 
 
-def pii_mode(environ: Mapping[str, str] | None = None) -> str:
-    """The configured handling of PII columns (default ``hash``)."""
-    mode = (os.environ if environ is None else environ).get(ENV_MODE, "hash")
+def pii_mode(policy_mode: str = "hash", environ: Mapping[str, str] | None = None) -> str:
+    """How PII columns are kept: ``MODELWARD_PII_MODE`` when set (an operator's override for
+    every model), else ``policy_mode`` (the ``privacy.pii`` of the model's risk-tier policy)."""
+    mode = (os.environ if environ is None else environ).get(ENV_MODE) or policy_mode
     if mode not in MODES:
         raise ConfigurationError(
             f"{ENV_MODE}={mode!r} is not a PII mode", hint=f"use one of {MODES}"

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,13 +54,13 @@ class ScoringApp:
         config: ServeConfig,
         metrics: Metrics,
         inference_log: Any = None,
-        pii: tuple[str, bytes | None] = ("keep", None),
+        pii: tuple[Mapping[str, str], bytes | None] = ({}, None),
     ) -> None:
         self.catalog = catalog
         self.config = config
         self.metrics = metrics
         self.inference_log = inference_log
-        self.pii_mode, self._pii_key = pii
+        self.pii_modes, self._pii_key = pii  # model name → hash/drop/keep (absent: keep)
         self._static: dict[tuple[str, str], Handler] = {
             ("GET", "/v2"): self._server_metadata,
             ("GET", "/v2/health/live"): self._live,
@@ -236,6 +236,7 @@ class ScoringApp:
         outputs: dict[str, np.ndarray],
         error: ModelwardError | None,
     ) -> None:
+        pii = self.pii_modes.get(model.name, "keep")
         record = InferenceRecord(
             request_id=rid,
             time=datetime.now(UTC),
@@ -243,10 +244,10 @@ class ScoringApp:
             version=model.version.version,
             status=status,
             latency_ms=elapsed * 1000,
-            inputs=protect(decoded.columns, model.signature, self.pii_mode, self._pii_key)
+            inputs=protect(decoded.columns, model.signature, pii, self._pii_key)
             if decoded is not None
             else {},
-            outputs=protect(outputs, model.signature, self.pii_mode, self._pii_key),
+            outputs=protect(outputs, model.signature, pii, self._pii_key),
             error=error.message if error is not None else None,
             protocol=protocol,
         )

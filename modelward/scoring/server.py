@@ -23,6 +23,7 @@ import uvicorn
 
 from modelward.client import Client
 from modelward.errors import InvalidInputError
+from modelward.governance.policies import load_policy
 from modelward.governance.privacy import load_key, pii_mode
 from modelward.scoring.app import ScoringApp
 from modelward.scoring.config import ServeConfig
@@ -56,10 +57,14 @@ def build_app(refs: Sequence[str], config: ServeConfig, client: Client | None = 
         from modelward.monitoring.inference_log import InferenceLog
 
         inference_log = InferenceLog(mw.settings.home / "inference")
-    pii: tuple[str, bytes | None] = ("keep", None)
-    if inference_log is not None and any(v.signature and v.signature.pii_columns for v in versions):
-        mode = pii_mode()
-        pii = (mode, load_key(mw.settings) if mode == "hash" else None)
+    modes: dict[str, str] = {}
+    if inference_log is not None:  # PII columns: hashed or dropped per the model's policy
+        for v in versions:
+            if v.signature and v.signature.pii_columns:
+                tier = mw.get_model(v.name).risk_tier
+                modes[v.name] = pii_mode(load_policy(tier, mw.settings.home).pii)
+    key = load_key(mw.settings) if "hash" in modes.values() else None
+    pii = (modes, key)
     catalog = Catalog.build(versions, config, metrics)
     return ScoringApp(catalog, config, metrics, inference_log, pii)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from modelward.client import Client
+from modelward.demo.governance import AUTHOR, GOVERNED, REVIEWER
 from modelward.demo.scenario import run
 
 
@@ -24,7 +25,18 @@ def test_demo_registers_aliases_loads_and_scores_every_model(sqlite_client: Clie
     text = console.export_text()
     assert "demo-co2-forecast" in text and "done in" in text
     assert "the same models, served over HTTP" in text
-    served = text.split("served over HTTP")[1]
-    assert served.count(" 200 ") == 7 and "decision" in served and "forecast" in served
+    served = text.split("served over HTTP")[1].split("trace of request")[0]
+    assert served.count(" 200 ") == 9 and "decision" in served and "forecast" in served
+    governed = sqlite_client.get(f"{GOVERNED}@champion")
+    assert governed.stage == "production"
+    decisions = [(a.actor, a.role, a.decision) for a in sqlite_client.approvals(governed.ref)]
+    assert decisions == [(REVIEWER, "reviewer", "approve")]  # the author's own was refused
+    assert f"refused [SELF_APPROVAL]: {AUTHOR} may not approve" in text
+    assert [r.passed for r in sqlite_client.validation_reports(governed.ref)] == [True]
+    trace = text.split("trace of request demo-1")[1]
+    assert f"{GOVERNED}/1 answered 200" in trace and f"by {REVIEWER} (reviewer)" in trace
+    assert "validation #" in trace and governed.digest in trace.replace("\n", "")
+    events = len(sqlite_client.audit_log(limit=10_000))
+    assert f"audit chain intact: {events} events" in text
     again = run(sqlite_client, Console(file=open("/dev/null", "w")), serve=False)  # noqa: SIM115
     assert [s.version for s in again] == [2, 2, 2, 2]  # running twice adds versions, breaks nothing

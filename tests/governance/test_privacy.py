@@ -61,7 +61,30 @@ def test_bad_settings_are_refused(
     assert os.environ["MODELWARD_PII_KEY_FILE"] == str(short)
 
 
-def test_the_scoring_server_logs_pii_hashed(sqlite_client: object, tmp_path: Path) -> None:
+def test_the_policy_decides_and_the_environment_overrides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MODELWARD_PII_MODE", raising=False)
+    assert (pii_mode(), pii_mode("drop")) == ("hash", "drop")
+    monkeypatch.setenv("MODELWARD_PII_MODE", "keep")
+    assert pii_mode("drop") == "keep"
+
+
+def test_a_policy_with_an_unknown_pii_mode_is_refused() -> None:
+    from modelward.errors import InvalidPolicyError
+    from modelward.governance.policies import parse_policy
+
+    assert parse_policy("high", {}).pii == "hash"
+    with pytest.raises(InvalidPolicyError, match=r"privacy.pii 'hsh' is not one of: hash, drop"):
+        parse_policy("low", {"privacy": {"pii": "hsh"}})
+    with pytest.raises(InvalidPolicyError, match="allowed keys: pii"):
+        parse_policy("low", {"privacy": {"mode": "drop"}})
+
+
+@pytest.mark.parametrize("policy_mode", ["hash", "drop"])
+def test_the_scoring_server_logs_pii_per_policy(
+    sqlite_client: object, tmp_path: Path, policy_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     import httpx
@@ -73,6 +96,9 @@ def test_the_scoring_server_logs_pii_hashed(sqlite_client: object, tmp_path: Pat
     from modelward.scoring.server import build_app
 
     assert isinstance(sqlite_client, Client)
+    monkeypatch.delenv("MODELWARD_PII_MODE", raising=False)
+    if policy_mode == "drop":
+        sqlite_client.set_policy("medium", {"privacy": {"pii": "drop"}})
     (tmp_path / "m.py").write_text(
         "class M:\n    def predict(self, frame):\n        return frame['x'] * 2\n"
     )
@@ -107,7 +133,11 @@ def test_the_scoring_server_logs_pii_hashed(sqlite_client: object, tmp_path: Pat
             await app.shutdown()
 
     assert uvloop.run(go()) == 200
-    logged = sqlite_client.query_logs("SELECT input__email, input__x FROM inference")
+    logged = sqlite_client.query_logs("SELECT * FROM inference")
+    assert logged["input__x"][0] == 2.0
+    if policy_mode == "drop":
+        assert "input__email" not in logged.columns
+        return
     email = logged["input__email"][0]
     assert (
         email == hash_value(load_key(load_settings()), "secret@x.org")
