@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import batch, registry, serving
+from bench import batch, drift, registry, serving
 
-BENCHMARKS = {"registry": registry.main, "batch": batch.main, "serving": serving.main}
+BENCHMARKS = {
+    "registry": registry.main,
+    "batch": batch.main,
+    "serving": serving.main,
+    "drift": drift.main,
+}
 
 
 def main() -> None:

@@ -13,10 +13,13 @@ from modelward.cli import (
     audit,
     card,
     demo,
+    drift,
     governance,
+    labels,
     lineage,
     logs,
     models,
+    monitor,
     predict,
     serve,
     server,
@@ -37,7 +40,9 @@ app = typer.Typer(
 admin.register(app)
 app.add_typer(models.app, name="models")
 app.add_typer(logs.app, name="logs")
+app.add_typer(labels.app, name="labels")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(monitor.app, name="monitor")
 predict.register(app)
 serve.register(app)
 demo.register(app)
@@ -47,6 +52,7 @@ card.register(app)
 server.register(app)
 users.register(app)
 governance.register(app)
+drift.register(app)
 
 
 def main() -> None:

@@ -93,7 +93,15 @@ def trace(
         _datasets(node, hop["training_data"], "training data")
         _reports(node, hop["validation_reports"])
         _approvals(node, hop["approvals"])
-    tree.add(f"label: [dim]{escape(found['label_note'])}[/]")
+    if not found["label"]:
+        tree.add(f"label: [dim]{escape(found['label_note'])}[/]")
+    for label in found["label"] or []:
+        tree.add(
+            escape(
+                f"label ({label['model']}, row {label['row']}): {label['label']} "
+                f"(received {label.get('label_received_at')})"
+            )
+        )
     console.print(tree, highlight=False)
 
 

@@ -102,7 +102,10 @@ def show_trace(mw: Client, request_id: str, console: Console) -> dict[str, Any]:
                 f"{approval.get('decision')} by {approval.get('actor')} "
                 f"({approval.get('role')}) at {approval.get('at')}"
             )
-    tree.add(f"label: {found.get('label') or found.get('label_note')}")
+    for label in found.get("label") or []:
+        tree.add(f"label (row {label['row']}): {label['label']}")
+    if not found.get("label"):
+        tree.add(f"label: {found.get('label_note')}")
     console.print(tree)
     return found
 

@@ -46,8 +46,28 @@ def trace_request(client: Client, request_id: str) -> dict[str, Any]:
     for key, group in frame.groupby(["model", "version"], sort=True):
         model, version = cast("tuple[Any, Any]", key)
         hops.append(_hop(client, engine, str(model), int(version), group))
-    # labels are not recorded yet; when they are, the one for this request id goes here
-    return {"request_id": request_id, "records": hops, "label": None, "label_note": NO_LABEL}
+    found = _labels(client, sorted({str(m) for m in frame["model"]}), request_id)
+    return {
+        "request_id": request_id,
+        "records": hops,
+        "label": found or None,
+        "label_note": None if found else NO_LABEL,
+    }
+
+
+def _labels(client: Client, models: list[str], request_id: str) -> list[dict[str, Any]]:
+    """The labels in force for ``request_id`` (one per model and row), when they arrived."""
+    from modelward.monitoring.labels import list_labels
+
+    out: list[dict[str, Any]] = []
+    for model in models:
+        frame = list_labels(client.settings.home, model)
+        if frame.empty:
+            continue
+        mine = frame[frame["request_id"] == request_id].sort_values("row")
+        for record in json.loads(mine.to_json(orient="records", date_format="iso")):
+            out.append({"model": model, **record})
+    return out
 
 
 def find_request(client: Client, request_id: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from modelward.artifacts import file_digest
+from modelward.errors import InvalidDataError
 from modelward.paths import canonical_location
 
 _ALWAYS = ("modelward", "numpy", "pandas")
@@ -24,7 +25,13 @@ def frame_fingerprint(frame: pd.DataFrame) -> str:
     sha = hashlib.sha256()
     for name, dtype in frame.dtypes.items():
         sha.update(f"{name}\x1f{dtype}\x1e".encode())
-    hashed = pd.util.hash_pandas_object(frame, index=False)
+    try:
+        hashed = pd.util.hash_pandas_object(frame, index=False)
+    except TypeError as exc:  # lists or dicts in cells
+        raise InvalidDataError(
+            f"cannot fingerprint the data: {exc}",
+            hint="datasets must be tables of plain values (numbers, text, booleans, times)",
+        ) from exc
     sha.update(hashed.to_numpy().tobytes())
     return sha.hexdigest()
 

@@ -19,6 +19,7 @@ from modelward.artifacts.bundle import pack, unpack
 from modelward.config import Settings
 from modelward.errors import InvalidInputError, InvalidModelError, ModelwardError
 from modelward.governance.lifecycle import CHAMPION, promote
+from modelward.monitoring.reference import ReferenceProfile, store_reference
 from modelward.refs import ModelRef, check_name, parse_ref
 from modelward.registry.lineage import dataset_record, environment, git_state
 from modelward.registry.loaded import LoadedModel
@@ -30,6 +31,7 @@ from modelward.registry.prepare import (
     sample_frame,
     save_model,
 )
+from modelward.registry.reference import build_reference
 from modelward.runtimes.base import Flavor, SavedModel, SaveOptions
 from modelward.runtimes.flavors import get_flavor
 from modelward.runtimes.pickles import is_pickle_file
@@ -95,9 +97,20 @@ class Registry:
                     hint="leave --compile out",
                 )
             sig = choose_signature(signature, saved.signature, sample)
-            sig = self._probe(chosen, model_dir, saved, sig, sample)
+            sig, reference = self._probe(chosen, model_dir, saved, sig, sample, training_data)
             pack(model_dir, work / "model.tar")
             blob = self.artifacts.put_file(work / "model.tar")
+        lineage = self._lineage(model_or_path, chosen, datasets, trust_pickle)
+        created = [blob.digest] if blob.created else []
+        if reference is not None:
+            profile, note = reference
+            digest, made = store_reference(self.artifacts, profile)
+            created += [digest] if made else []
+            lineage["reference_profile"] = {
+                "digest": digest,
+                "rows": profile.inputs.rows,
+                "outputs": note or "profiled",
+            }
         new = NewVersion(
             digest=blob.digest,
             size_bytes=blob.size,
@@ -108,7 +121,7 @@ class Registry:
             metrics=checked_metrics,
             params=checked_params,
             tags=checked_tags,
-            lineage=self._lineage(model_or_path, chosen, datasets, trust_pickle),
+            lineage=lineage,
             description=description,
         )
         model_fields = {"description": description, "owner": owner, "risk_tier": risk_tier}
@@ -117,8 +130,8 @@ class Registry:
                 name, new, actor=self.settings.actor, create_model=model_fields
             )
         except BaseException:
-            if blob.created:
-                self._discard_blob(blob.digest)
+            for digest in created:
+                self._discard_blob(digest)
             raise
 
     def _probe(
@@ -128,15 +141,26 @@ class Registry:
         saved: SavedModel,
         signature: Signature | None,
         sample: pd.DataFrame | None,
-    ) -> Signature | None:
-        """Load what was saved and score the sample: proves it works, and names its outputs."""
+        training_data: Any = None,
+    ) -> tuple[Signature | None, tuple[ReferenceProfile, str | None] | None]:
+        """Load what was saved and score the sample: proves it works, and names its outputs;
+        with training data, also profile it (and the model's outputs on it) as the reference."""
         runtime = flavor.runtime(folder, saved.config)
         try:
             runtime.load()
             if sample is None or signature is None:
-                return signature
+                if training_data is None:
+                    return signature, None
+                return signature, build_reference(runtime, signature, training_data)
             frame = signature.conform(sample)
             outputs = runtime.predict(frame, {})
+            if not signature.outputs:
+                signature = signature.with_outputs(
+                    replace(c, nullable=True) for c in infer_columns(outputs)
+                )
+            if training_data is None:
+                return signature, None
+            return signature, build_reference(runtime, signature, training_data)
         except ModelwardError:
             raise
         except Exception as exc:
@@ -146,9 +170,6 @@ class Registry:
             ) from exc
         finally:
             runtime.unload()
-        if signature.outputs:
-            return signature
-        return signature.with_outputs(replace(c, nullable=True) for c in infer_columns(outputs))
 
     def _lineage(
         self, source: Any, flavor: Flavor, datasets: list[dict[str, Any]], trust_pickle: bool

@@ -35,6 +35,7 @@ from modelward.scoring.http import (
     send_answer,
 )
 from modelward.scoring.metrics import Metrics
+from modelward.scoring.sampling import ResourceSampler
 from modelward.scoring.served import Catalog, ServedModel
 
 log = logging.getLogger("modelward.scoring")
@@ -55,8 +56,10 @@ class ScoringApp:
         metrics: Metrics,
         inference_log: Any = None,
         pii: tuple[Mapping[str, str], bytes | None] = ({}, None),
+        sampler: ResourceSampler | None = None,
     ) -> None:
         self.catalog = catalog
+        self.sampler = sampler
         self.config = config
         self.metrics = metrics
         self.inference_log = inference_log
@@ -277,9 +280,13 @@ class ScoringApp:
         if self.inference_log is not None:
             await asyncio.to_thread(self.inference_log.start)  # recovery may read spill files
         await self.catalog.start(self.metrics)
+        if self.sampler is not None:
+            self.sampler.start()
 
     async def shutdown(self) -> None:
         """Finish in-flight batches, stop workers, flush the inference log."""
+        if self.sampler is not None:
+            await self.sampler.stop()
         await self.catalog.close()
         if self.inference_log is not None:
             await asyncio.to_thread(self.inference_log.close)

@@ -28,6 +28,7 @@ from modelward.governance.privacy import load_key, pii_mode
 from modelward.scoring.app import ScoringApp
 from modelward.scoring.config import ServeConfig
 from modelward.scoring.metrics import Metrics
+from modelward.scoring.sampling import ResourceSampler
 from modelward.scoring.served import Catalog
 
 log = logging.getLogger("modelward.scoring")
@@ -66,7 +67,8 @@ def build_app(refs: Sequence[str], config: ServeConfig, client: Client | None = 
     key = load_key(mw.settings) if "hash" in modes.values() else None
     pii = (modes, key)
     catalog = Catalog.build(versions, config, metrics)
-    return ScoringApp(catalog, config, metrics, inference_log, pii)
+    sampler = ResourceSampler(catalog, mw.settings.home) if inference_log is not None else None
+    return ScoringApp(catalog, config, metrics, inference_log, pii, sampler)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -263,3 +263,80 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- monitoring (migration 0004) ----------------------------------------------------------------
+class AlertRow(Base):
+    """A breached monitor threshold; one row per episode, deduplicated while not resolved."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_model_monitor_status", "model", "monitor", "status"),
+        Index("ix_alerts_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int | None] = mapped_column(Integer)
+    monitor: Mapped[str] = mapped_column(String(128))
+    metric: Mapped[str] = mapped_column(String(256))
+    severity: Mapped[str] = mapped_column(String(16))  # info | warning | critical
+    status: Mapped[str] = mapped_column(String(16))  # open | acknowledged | resolved
+    value: Mapped[float | None] = mapped_column()  # Double, from the annotation
+    threshold: Mapped[str] = mapped_column(String(64))  # as written: "> 250"
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text)
+
+
+class MonitorStateRow(Base):
+    """When each monitor last ran and what it found: what makes a monitor due."""
+
+    __tablename__ = "monitor_state"
+
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    monitor: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_value: Mapped[float | None] = mapped_column()  # Double, from the annotation
+    last_status: Mapped[str] = mapped_column(String(32))  # ok | breach | insufficient data | error
+    last_message: Mapped[str | None] = mapped_column(Text)
+
+
+class ProfileRow(Base):
+    """A mergeable summary of a model version's inputs or outputs over one time window."""
+
+    __tablename__ = "profiles"
+    __table_args__ = (
+        UniqueConstraint(
+            "model", "version", "window_start", "window_end", "kind", name="uq_profiles_window"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))  # input | output
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RollupStateRow(Base):
+    """How far the inference log of a model has been rolled up into profiles."""
+
+    __tablename__ = "rollup_state"
+
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_file: Mapped[str | None] = mapped_column(Text)  # every file named up to it is done
+    recent_files: Mapped[list[str]] = mapped_column(JSON)  # files after last_file, done too
+    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -63,6 +63,14 @@ def test_trace_follows_a_request_back(client: Client, mw_home: Path, tmp_path: P
     assert hop["validation_reports"][0]["passed"] is True
     assert [(a["actor"], a["decision"]) for a in hop["approvals"]] == [("rita", "approve")]
     assert found["label"] is None and found["label_note"] == NO_LABEL
+    import pandas as pd
+
+    from modelward.monitoring.labels import add_labels
+
+    add_labels(mw_home, "iris", pd.DataFrame({"request_id": ["req-1", "req-1"], "label": [2, 1]}))
+    labelled = trace_request(client, "req-1")
+    assert labelled["label_note"] is None
+    assert [(x["model"], x["row"], x["label"]) for x in labelled["label"]] == [("iris", 0, 1)]
 
 
 def test_a_shadowed_request_traces_both_versions(
