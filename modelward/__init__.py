@@ -2,6 +2,7 @@
 
 from modelward.client import Client, load_model, register_model
 from modelward.registry.loaded import LoadedModel
+from modelward.remote import RemoteClient, connect
 from modelward.runtimes.python import PythonModel
 from modelward.signatures import ColumnSpec, Signature, infer_signature
 
@@ -11,8 +12,10 @@ __all__ = [
     "ColumnSpec",
     "LoadedModel",
     "PythonModel",
+    "RemoteClient",
     "Signature",
     "__version__",
+    "connect",
     "infer_signature",
     "load_model",
     "register_model",

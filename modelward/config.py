@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelward.errors import ConfigurationError
@@ -14,6 +14,11 @@ ENV_DATABASE_URL = "MODELWARD_DATABASE_URL"
 ENV_ARTIFACT_ROOT = "MODELWARD_ARTIFACT_ROOT"
 ENV_ACTOR = "MODELWARD_ACTOR"
 ENV_DEBUG = "MODELWARD_DEBUG"
+ENV_TRACKING_URI = "MODELWARD_TRACKING_URI"
+ENV_TOKEN = "MODELWARD_TOKEN"
+#: Schemes of a control-plane server; the database schemes keep the embedded store.
+REMOTE_SCHEMES = ("http://", "https://")
+DATABASE_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")
 
 #: Every setting and what it does; docs/settings.md must mention each (a test checks).
 SETTINGS: dict[str, str] = {
@@ -32,6 +37,9 @@ SETTINGS: dict[str, str] = {
     "(default $MODELWARD_HOME/keys/webhooks.key, created 0600 on first use)",
     "MODELWARD_PII_KEY_FILE": "file holding the HMAC key for pii columns "
     "(default $MODELWARD_HOME/keys/pii.key, created 0600 on first use)",
+    ENV_TRACKING_URI: "http(s)://host:port of a control-plane server: the CLI and "
+    "modelward.connect() call its API (remote mode); unset or a database URL: the embedded store",
+    ENV_TOKEN: "API token sent as 'Authorization: Bearer' in remote mode",
 }
 
 
@@ -44,6 +52,14 @@ class Settings:
     artifact_root: str
     actor: str
     debug: bool = False
+    #: The control-plane server's base URL in remote mode, else ``None`` (embedded store).
+    tracking_uri: str | None = None
+    token: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log
+
+    @property
+    def remote(self) -> bool:
+        """True when a control-plane server, not the database, answers (remote mode)."""
+        return self.tracking_uri is not None
 
     @property
     def cache_dir(self) -> Path:
@@ -81,4 +97,41 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         artifact_root = str(Path(artifact_root).expanduser().resolve())
     actor = env.get(ENV_ACTOR) or _current_user()
     debug = env.get(ENV_DEBUG, "").lower() in {"1", "true", "yes"}
-    return Settings(home, database_url, artifact_root, actor, debug)
+    tracking_uri = _tracking_uri(env.get(ENV_TRACKING_URI, "").strip())
+    if tracking_uri is not None and not tracking_uri.startswith(REMOTE_SCHEMES):
+        database_url = _database_from_tracking(tracking_uri, env.get(ENV_DATABASE_URL))
+        tracking_uri = None
+    token = env.get(ENV_TOKEN, "").strip() or None
+    return Settings(home, database_url, artifact_root, actor, debug, tracking_uri, token)
+
+
+def _tracking_uri(value: str) -> str | None:
+    """``MODELWARD_TRACKING_URI`` checked: an http(s) base URL without a trailing slash, a
+    database URL, or ``None`` when unset."""
+    if not value:
+        return None
+    if value.lower().startswith(REMOTE_SCHEMES):
+        scheme, _, rest = value.partition("://")
+        if not rest.strip("/"):
+            raise ConfigurationError(
+                f"{ENV_TRACKING_URI}={value!r} names no host",
+                hint="write e.g. http://127.0.0.1:8000",
+            )
+        return f"{scheme.lower()}://{rest.rstrip('/')}"
+    if value.lower().startswith(DATABASE_SCHEMES):
+        return value
+    raise ConfigurationError(
+        f"{ENV_TRACKING_URI}={value!r} is neither an http(s) URL nor a database URL",
+        hint="write http://host:8000 for a control-plane server (modelward server), or unset it "
+        f"and use {ENV_DATABASE_URL} for the embedded store",
+    )
+
+
+def _database_from_tracking(uri: str, database_url: str | None) -> str:
+    """A database URL given as the tracking URI (as MLflow users write it) is the database."""
+    if database_url and database_url != uri:
+        raise ConfigurationError(
+            f"{ENV_TRACKING_URI} and {ENV_DATABASE_URL} name two different databases",
+            hint=f"set only {ENV_DATABASE_URL}",
+        )
+    return uri

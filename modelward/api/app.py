@@ -16,30 +16,75 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 
 import modelward
-from modelward.api import aliases, audit, errors, models, users, versions
+from modelward.api import (
+    aliases,
+    approvals,
+    audit,
+    audit_chain,
+    cards,
+    comments,
+    errors,
+    lifecycle,
+    lineage,
+    model_edits,
+    models,
+    policies,
+    users,
+    validation,
+    versions,
+)
 from modelward.api.context import ApiContext
 from modelward.api.security import Permission, authenticate
 from modelward.config import Settings, load_settings
+from modelward.errors import ConfigurationError
+from modelward.monitoring.scheduler import MonitorScheduler
+from modelward.store.sql import SqlStore
 
 API_PREFIX = "/api/v1"
 #: The only paths answered without a token: liveness, and the API's own description.
 PUBLIC_PATHS = (f"{API_PREFIX}/health", f"{API_PREFIX}/openapi.json")
-ROUTERS = (models.router, versions.router, aliases.router, audit.router, users.router)
+ROUTERS = (
+    models.router,
+    model_edits.router,
+    versions.router,
+    aliases.router,
+    lifecycle.router,
+    validation.router,
+    approvals.router,
+    comments.router,
+    policies.router,
+    cards.router,
+    lineage.router,
+    audit.router,
+    audit_chain.router,
+    users.router,
+)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app on the database and artifact root of ``settings`` (the environment's)."""
+def create_app(
+    settings: Settings | None = None, *, scheduler_interval: float | None = None
+) -> FastAPI:
+    """The ASGI app on the database and artifact root of ``settings`` (the environment's);
+    with ``scheduler_interval`` (seconds), it also runs due monitors and delivers webhooks in a
+    background thread while it serves."""
     ctx = ApiContext.open(settings or load_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        ctx.close()
+        scheduler = _scheduler(ctx, scheduler_interval)
+        app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            ctx.close()
 
     app = FastAPI(
         title="modelward control plane",
         version=modelward.__version__,
-        description="Models, versions, aliases, audit, users and tokens. See docs/api.md.",
+        description="Models, versions, aliases, lifecycle, validation, approvals, comments, "
+        "policies, model cards, lineage, audit, users and tokens. See docs/api.md.",
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # the interactive pages load scripts from a CDN; the JSON is enough
         redoc_url=None,
@@ -58,6 +103,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ctx.close()
         raise
     return app
+
+
+def _scheduler(ctx: ApiContext, interval: float | None) -> MonitorScheduler | None:
+    if not interval:
+        return None
+    if not isinstance(ctx.store, SqlStore):
+        raise ConfigurationError("the monitor scheduler needs the SQL metadata store")
+    scheduler = MonitorScheduler(ctx.settings, ctx.store, interval=interval)
+    scheduler.start()
+    return scheduler
 
 
 def health() -> dict[str, str]:

@@ -51,3 +51,8 @@ def page(items: Sequence[Any], params: PageParams, request: Request) -> dict[str
         "offset": params.offset,
         "next": f"{following.path}?{following.query}" if more else None,
     }
+
+
+def page_of(items: Sequence[Any], params: PageParams, request: Request) -> dict[str, Any]:
+    """One page of a list the store returns whole (short lists: reports, approvals, comments)."""
+    return page(items[params.offset : params.offset + params.probe], params, request)

@@ -14,9 +14,9 @@ from modelward.governance.users import has_users
 from modelward.scoring.server import bind_socket
 
 
-def build(settings: Settings | None = None) -> FastAPI:
+def build(settings: Settings | None = None, *, scheduler_interval: float | None = None) -> FastAPI:
     """The app, refused while the database has no user: nobody could call it, or set one up."""
-    app = create_app(settings)
+    app = create_app(settings, scheduler_interval=scheduler_interval)
     if not has_users(app.state.context.auth):
         app.state.context.close()
         raise ConfigurationError(

@@ -12,7 +12,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from modelward.cli.output import client, console, err_console, print_json
-from modelward.governance.audit import audit_log, export_audit, verify_audit
 
 app = typer.Typer(help="Read, verify and export the audit trail.", no_args_is_help=True)
 _SUMMARY_CHARS = 80
@@ -44,8 +43,7 @@ def log(
     if limit < 0:
         raise typer.BadParameter("--limit must be 0 (all events) or more")
     with closing(client()) as mw:
-        events = audit_log(
-            mw,
+        events = mw.audit_log(
             object_ref=object_ref,
             since=since,
             actor=actor,
@@ -82,7 +80,7 @@ def _change(before: Any, after: Any) -> str:
 def verify() -> None:
     """Recompute the whole hash chain; name the first broken event and exit 6 if one is found."""
     with closing(client()) as mw:
-        status = verify_audit(mw)
+        status = mw.verify_audit()
     console.print(f"{status.events} events, chain intact", highlight=False)
     console.print(f"[dim]head: event {status.head_seq}, sha256 {status.head_hash}[/]")
 
@@ -93,5 +91,5 @@ def export(
 ) -> None:
     """Write every event (payload, prev_hash, hash) as JSON lines, verifiable elsewhere."""
     with closing(client()) as mw:
-        count = export_audit(mw, out)
+        count = mw.export_audit(out)
     console.print(f"exported {count} events to {escape(str(out))}", highlight=False)

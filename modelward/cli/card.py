@@ -13,8 +13,8 @@ from rich.markup import escape
 from modelward.batch.files import AtomicFile
 from modelward.cli.output import client, console, parse_pairs
 from modelward.errors import InvalidInputError
-from modelward.governance.card_render import FORMATS, render_card
-from modelward.governance.cards import Segments, build_card, update_card
+from modelward.governance.card_render import FORMATS
+from modelward.governance.cards import Segments
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +45,7 @@ def card(
         if set_fields or unset_fields:
             changes: dict[str, str | None] = dict(parse_pairs(set_fields, "set"))
             changes.update(dict.fromkeys(unset_fields))
-            model = update_card(mw, ref, changes)
+            model = mw.update_card(ref, **changes)
             console.print(
                 f"card of {escape(model.name)} updated: {escape(', '.join(sorted(changes)))}",
                 highlight=False,
@@ -54,7 +54,7 @@ def card(
         if fmt not in FORMATS:
             raise InvalidInputError(f"unknown card format {fmt!r}", hint=f"use one of {FORMATS}")
         wanted = _segments(segments, data, label_column)
-        text = render_card(build_card(mw, ref, segments=wanted), fmt)
+        text = mw.model_card(ref, format=fmt, segments=wanted)
     if out is None:
         sys.stdout.write(text)
         return

@@ -12,8 +12,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from modelward.cli.output import client, console, print_json
-from modelward.governance.lineage import NOT_RECORDED_YET, version_lineage
-from modelward.governance.trace import trace_request
+from modelward.governance.lineage import NOT_RECORDED_YET
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a tree.")
 
@@ -31,7 +30,7 @@ def lineage(
     """Show what a version came from (data, code, params, environment, parent) and what
     followed (aliases, validation reports, approvals, deployments, alerts)."""
     with closing(client()) as mw:
-        found = version_lineage(mw, ref)
+        found = mw.lineage(ref)
     if json_out:
         print_json(found)
         return
@@ -69,7 +68,7 @@ def trace(
     """Follow one request back: inference record → version → artifact → training data →
     validation → approvals → label."""
     with closing(client()) as mw:
-        found = trace_request(mw, request_id)
+        found = mw.trace(request_id)
     if json_out:
         print_json(found)
         return

@@ -11,14 +11,16 @@ from rich.console import Console
 
 from modelward.client import Client
 from modelward.errors import InvalidInputError
+from modelward.remote import connect
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def client() -> Client:
-    """A client for the settings in the environment."""
-    return Client()
+    """A client for the settings in the environment: the control-plane server's API when
+    ``MODELWARD_TRACKING_URI`` is http(s) (remote mode), else the embedded store."""
+    return connect()
 
 
 def print_json(data: Any) -> None:

@@ -1,4 +1,4 @@
-"""``modelward server``: the control-plane REST API (models, aliases, audit, users, tokens)."""
+"""``modelward server``: the control-plane REST API and the embedded monitor scheduler."""
 
 from __future__ import annotations
 
@@ -19,11 +19,19 @@ def server(
         "127.0.0.1", "--host", help="Address to listen on (loopback by default)."
     ),
     port: int = typer.Option(8000, "--port", "-p", help="Port to listen on."),
+    scheduler_interval: float = typer.Option(
+        30.0,
+        "--scheduler-interval",
+        help="Seconds between runs of the embedded scheduler (due monitors, webhook "
+        "deliveries); 0 turns it off.",
+        min=0,
+    ),
 ) -> None:
-    """Serve the control-plane API under /api/v1 until SIGTERM/SIGINT (needs `modelward init`)."""
+    """Serve the control-plane API under /api/v1 until SIGTERM/SIGINT (needs `modelward init`);
+    an embedded scheduler runs due monitors and delivers webhooks meanwhile."""
     from modelward.api.server import build, serve
 
-    app = build()  # refused when there are no users
+    app = build(scheduler_interval=scheduler_interval or None)  # refused when there are no users
     if not _loopback(host):
         err_console.print(
             f"[yellow]warning:[/] listening on {host}: tokens travel in clear text unless a "

@@ -12,9 +12,7 @@ import typer
 from rich.table import Table
 
 from modelward.cli.output import client, console, err_console, print_json
-from modelward.governance import users
 from modelward.governance.auth import ROLES
-from modelward.store.auth_ops import AuthStore
 from modelward.store.tables import utcnow
 
 users_app = typer.Typer(
@@ -32,19 +30,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(tokens_app, name="tokens")
 
 
-def _auth() -> tuple[AuthStore, str]:
-    mw = client()
-    return users.auth_store(mw.registry.store), mw.settings.actor
-
-
 @users_app.command("create")
 def create_user(
     name: str = typer.Argument(..., help="User name."),
     role: str = typer.Option(..., "--role", "-r", help=f"One of: {', '.join(ROLES)}."),
 ) -> None:
     """Create a user with a role (no token yet: see `modelward tokens create`)."""
-    auth, actor = _auth()
-    user = users.create_user(auth, name, role, actor=actor)
+    user = client().create_user(name, role)
     console.print(f"created user {user.name} (role {user.role})", highlight=False)
     err_console.print(f"give it a token with: modelward tokens create {user.name}", highlight=False)
 
@@ -52,8 +44,7 @@ def create_user(
 @users_app.command("list")
 def list_users(json_out: bool = JSON_OPTION) -> None:
     """List users, their roles and whether they are disabled."""
-    auth, _ = _auth()
-    found = users.list_users(auth)
+    found = client().list_users()
     if json_out:
         print_json([u.to_dict() for u in found])
         return
@@ -67,16 +58,14 @@ def list_users(json_out: bool = JSON_OPTION) -> None:
 @users_app.command("disable")
 def disable_user(name: str = typer.Argument(..., help="User name.")) -> None:
     """Disable a user: its tokens stop working at once (refused for the last enabled admin)."""
-    auth, actor = _auth()
-    users.disable_user(auth, name, actor=actor)
+    client().disable_user(name)
     console.print(f"disabled user {name}", highlight=False)
 
 
 @users_app.command("enable")
 def enable_user(name: str = typer.Argument(..., help="User name.")) -> None:
     """Enable a disabled user again."""
-    auth, actor = _auth()
-    users.enable_user(auth, name, actor=actor)
+    client().enable_user(name)
     console.print(f"enabled user {name}", highlight=False)
 
 
@@ -92,10 +81,7 @@ def create_token(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Create an API token and print it, once: only its hash is kept."""
-    auth, actor = _auth()
-    record, secret = users.create_token(
-        auth, name, actor=actor, expires_days=expires_days, description=description
-    )
+    record, secret = client().create_token(name, expires_days=expires_days, description=description)
     if json_out:
         print_json({**record.to_dict(), "token": secret})
         return
@@ -113,8 +99,7 @@ def list_tokens(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """List tokens: prefix, user, created, expires, status, last used (never the token)."""
-    auth, _ = _auth()
-    found = users.list_tokens(auth, name)
+    found = client().list_tokens(name)
     if json_out:
         print_json([t.to_dict() for t in found])
         return
@@ -136,8 +121,7 @@ def list_tokens(
 @tokens_app.command("revoke")
 def revoke_token(prefix: str = typer.Argument(..., help="Token prefix, e.g. mw_1a2b3c4d.")) -> None:
     """Revoke a token at once and for good."""
-    auth, actor = _auth()
-    token = users.revoke_token(auth, prefix, actor=actor)
+    token = client().revoke_token(prefix)
     console.print(f"revoked {token.prefix} of {token.user}", highlight=False)
 
 

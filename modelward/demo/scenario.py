@@ -1,5 +1,6 @@
 """The demo: train four kinds of model on bundled data, register, alias, load back and score;
-govern one through validation and approvals, serve them, trace a request, verify the audit chain.
+govern one through validation and approvals, serve them, trace a request, watch a loan model's
+population drift and its accuracy drop get caught by monitors, verify the audit chain.
 
 Everything is offline: scikit-learn's breast-cancer and wine data, statsmodels' CO2 series and
 a credit decision table shipped with modelward.
@@ -19,6 +20,7 @@ from rich.table import Table
 
 from modelward.client import Client
 from modelward.demo.governance import GOVERNED, govern, show_trace, verify_chain
+from modelward.demo.monitoring import watch
 
 RULES_FILE = Path(__file__).with_name("credit_rules.yaml")
 SEED = 7
@@ -190,6 +192,7 @@ def run(
         }
         calls = serve_and_call(mw, samples, out)
         show_trace(mw, calls[0][3], out)
+    watch(mw, out)
     verify_chain(mw, out)
     out.print(f"done in {time.perf_counter() - started:.1f} s", highlight=False)
     return steps

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from modelward.store.entities import from_json
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,11 @@ class User:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "created_at": self.created_at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> User:
+        """The user from its :meth:`to_dict` form."""
+        return from_json(cls, data)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,11 @@ class ApiToken:
                 out[key] = value.isoformat()
         out["status"] = self.status(datetime.now(UTC))
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ApiToken:
+        """The token record from its :meth:`to_dict` form (``status`` is recomputed, not read)."""
+        return from_json(cls, data)
 
 
 @dataclass(frozen=True)

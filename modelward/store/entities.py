@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from modelward.signatures import Signature
 
 RISK_TIERS = ("low", "medium", "high")
+_T = TypeVar("_T")
 
 
 def _jsonable(value: Any) -> Any:
@@ -19,6 +21,24 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+def from_json(cls: type[_T], data: Mapping[str, Any], **given: Any) -> _T:
+    """Rebuild the dataclass ``cls`` from its ``to_dict`` form (an API answer, say).
+
+    ISO times become datetimes again; keys the dataclass does not know are ignored, so a newer
+    server's answers still load; ``given`` overrides fields that need more than that.
+    """
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name in given:
+            values[f.name] = given[f.name]
+        elif f.name in data:
+            value = data[f.name]
+            if isinstance(value, str) and "datetime" in str(f.type):
+                value = datetime.fromisoformat(value)
+            values[f.name] = value
+    return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,11 @@ class Model:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = _jsonable(asdict(self))
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Model:
+        """The model from its :meth:`to_dict` form."""
+        return from_json(cls, data)
 
 
 @dataclass(frozen=True)
@@ -93,6 +118,17 @@ class ModelVersion:
         out["aliases"] = list(self.aliases)
         return out
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelVersion:
+        """The version from its :meth:`to_dict` form."""
+        signature = data.get("signature")
+        return from_json(
+            cls,
+            data,
+            signature=Signature.from_dict(signature) if signature else None,
+            aliases=tuple(data.get("aliases") or ()),
+        )
+
 
 @dataclass(frozen=True)
 class AliasMove:
@@ -108,6 +144,11 @@ class AliasMove:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = _jsonable(asdict(self))
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AliasMove:
+        """The move from its :meth:`to_dict` form."""
+        return from_json(cls, data)
 
 
 @dataclass(frozen=True)
@@ -128,3 +169,8 @@ class AuditEvent:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = _jsonable(asdict(self))
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AuditEvent:
+        """The event from its :meth:`to_dict` form."""
+        return from_json(cls, data)

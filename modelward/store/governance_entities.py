@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from modelward.store.entities import Model, ModelVersion, _jsonable
+from modelward.store.entities import Model, ModelVersion, _jsonable, from_json
 
 #: Lifecycle stages; the moves between them are decided in ``governance/lifecycle.py``.
 STAGES = ("draft", "validated", "approved", "production", "retired", "rejected")
@@ -52,6 +52,11 @@ class ValidationReport:
         out: dict[str, Any] = _jsonable(asdict(self))
         return out
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ValidationReport:
+        """The report from its :meth:`to_dict` form."""
+        return from_json(cls, data)
+
 
 @dataclass(frozen=True)
 class NewDecision:
@@ -81,6 +86,11 @@ class Approval:
         out: dict[str, Any] = _jsonable(asdict(self))
         return out
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Approval:
+        """The decision from its :meth:`to_dict` form."""
+        return from_json(cls, data)
+
 
 @dataclass(frozen=True)
 class Comment:
@@ -97,6 +107,11 @@ class Comment:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = _jsonable(asdict(self))
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Comment:
+        """The comment from its :meth:`to_dict` form."""
+        return from_json(cls, data)
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,20 @@ class GovernanceState:
     reports: tuple[ValidationReport, ...] = ()
     history: tuple[tuple[str, str], ...] = ()
     stages: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GovernanceState:
+        """The state from its JSON form: ``model``, ``version``, ``approvals``, ``reports``,
+        ``history`` as [actor, action] pairs and ``stages`` keyed by version number (the
+        control-plane API answers this way)."""
+        return cls(
+            model=Model.from_dict(data["model"]),
+            version=ModelVersion.from_dict(data["version"]),
+            approvals=tuple(Approval.from_dict(a) for a in data.get("approvals", ())),
+            reports=tuple(ValidationReport.from_dict(r) for r in data.get("reports", ())),
+            history=tuple((str(actor), str(action)) for actor, action in data.get("history", ())),
+            stages={int(n): str(stage) for n, stage in (data.get("stages") or {}).items()},
+        )
 
 
 #: Decides, from the state read under the model's lock, which stage moves a change brings; it

@@ -4,6 +4,7 @@ from rich.console import Console
 
 from modelward.client import Client
 from modelward.demo.governance import AUTHOR, GOVERNED, REVIEWER
+from modelward.demo.monitoring import MODEL as LOANS
 from modelward.demo.scenario import run
 
 
@@ -36,6 +37,12 @@ def test_demo_registers_aliases_loads_and_scores_every_model(sqlite_client: Clie
     trace = text.split("trace of request demo-1")[1]
     assert f"{GOVERNED}/1 answered 200" in trace and f"by {REVIEWER} (reviewer)" in trace
     assert "validation #" in trace and governed.digest in trace.replace("\n", "")
+    hourly = text.split("a shifting population, hour by hour")[1]
+    assert "no labels yet" in hourly and "below goal" in hourly
+    from modelward.monitoring.alerts import list_alerts
+
+    alerts = list_alerts(sqlite_client.registry.store, model=LOANS, status="open")  # type: ignore[arg-type]
+    assert sorted(a.metric for a in alerts) == ["drift.dataset", "performance.accuracy"]
     events = len(sqlite_client.audit_log(limit=10_000))
     assert f"audit chain intact: {events} events" in text
     again = run(sqlite_client, Console(file=open("/dev/null", "w")), serve=False)  # noqa: SIM115
