@@ -14,6 +14,7 @@ import pandas as pd
 
 from modelward.artifacts import open_artifact_store
 from modelward.client_governance import GovernanceClient
+from modelward.client_monitoring import MonitoringClient
 from modelward.client_users import UsersClient
 from modelward.config import Settings, load_settings
 from modelward.errors import InvalidInputError
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 from modelward.store.entities import AliasMove, AuditEvent, Model, ModelVersion
 
 
-class Client(GovernanceClient, UsersClient):
+class Client(GovernanceClient, MonitoringClient, UsersClient):
     """A handle on one registry (database + artifact root); opens both on first use.
 
     ``role`` is the role this client's user acts with in governance (approvals); it defaults to

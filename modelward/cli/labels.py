@@ -10,9 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from modelward.cli.output import console, err_console, print_json
-from modelward.config import load_settings
-from modelward.monitoring.labels import add_labels, list_labels
+from modelward.cli.output import client, console, err_console, print_json
 
 app = typer.Typer(help="Labels: the ground truth for logged requests.", no_args_is_help=True)
 
@@ -34,7 +32,7 @@ def add(
     json_out: bool = typer.Option(False, "--json", help="Print the receipt as JSON."),
 ) -> None:
     """Store labels from FILE; prints how many were added, unknown, replaced and rejected."""
-    receipt = add_labels(load_settings(), model, file)
+    receipt = client().add_labels(model, file)
     for path in receipt.skipped_files:
         _warn_skipped(path)
     if json_out:
@@ -64,7 +62,7 @@ def list_command(
     """List the labels in force for MODEL (the latest per request id and row), newest first."""
     if limit < 0:
         raise typer.BadParameter("--limit must be 0 (all) or more")
-    frame = list_labels(load_settings(), model, limit=limit or None)
+    frame = client().labels(model, limit=limit or None)
     for path in frame.attrs.get("skipped_files", []):
         _warn_skipped(path)
     if json_out:
