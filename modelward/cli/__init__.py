@@ -20,6 +20,7 @@ from modelward.cli import (
     logs,
     models,
     monitor,
+    monitor_views,
     predict,
     serve,
     server,
@@ -42,6 +43,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(logs.app, name="logs")
 app.add_typer(labels.app, name="labels")
 app.add_typer(webhooks.app, name="webhooks")
+monitor_views.register(monitor.app)
 app.add_typer(monitor.app, name="monitor")
 predict.register(app)
 serve.register(app)
