@@ -119,6 +119,30 @@ class MonitoringClient:
         start, end = parse_window(window)
         return resource_summary(self._local().home, model, start, end, version)
 
+    def monitor_report(
+        self,
+        model: str,
+        out: str | Path,
+        window: str = "7d",
+        *,
+        version: int | None = None,
+        step: str | None = None,
+    ) -> dict[str, Any]:
+        """Write the self-contained HTML monitoring report of ``model``; returns its data."""
+        from modelward.monitoring.report import write_report
+
+        store = self._sql()
+        return write_report(
+            self.settings,
+            store,
+            self.registry.artifacts,
+            model,
+            window,
+            Path(out),
+            version=version,
+            step=step,
+        )
+
     # --- monitors and alerts ------------------------------------------------------------------
     def set_monitors(
         self, model: str, definitions: Sequence[Mapping[str, Any]]

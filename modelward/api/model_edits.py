@@ -15,7 +15,7 @@ from modelward.store.entities import RISK_TIERS
 
 router = APIRouter(tags=["models"])
 #: Lowering a risk tier relaxes the policy that governs the model: as strong as setting a policy.
-TIER_PERMISSION = "users:admin"
+TIER_PERMISSION = "policies:write"
 DEFAULT_TIER = "medium"
 
 

@@ -14,7 +14,7 @@ from modelward.governance.users import Caller
 
 router = APIRouter(tags=["policies"])
 #: Policies decide what every model of a tier must pass: only admins set them.
-POLICY_PERMISSION = "users:admin"
+POLICY_PERMISSION = "policies:write"
 
 
 @router.get("/policies/{tier}")

@@ -1,6 +1,9 @@
-"""``modelward monitor …``: run monitors, list them, work alerts, show resource metrics."""
+"""``modelward monitor …``: run monitors, list them, work alerts, show resource metrics, write
+reports."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.markup import escape
@@ -10,10 +13,7 @@ from modelward.cli.output import client, console, print_json
 from modelward.client import Client
 from modelward.monitoring import alerts
 from modelward.monitoring.evaluate import monitor_states, run_due_monitors
-from modelward.monitoring.monitors import parse_duration
-from modelward.monitoring.resources import resource_summary
 from modelward.store.sql import SqlStore
-from modelward.store.tables import utcnow
 
 app = typer.Typer(
     help="Monitors over windows of the inference log, and the alerts they raise.",
@@ -143,16 +143,12 @@ def resources(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Latency, throughput, errors, CPU and memory of MODEL over the last --window."""
-    mw = client()
-    end = utcnow()
-    start = end - parse_duration(window, "--window")
-    summary = resource_summary(mw.settings.home, model, start, end, version)
+    summary = client().resources(model, window, version=version)
     if json_out:
         print_json(summary)
         return
-    table = Table(
-        "metric", "value", title=f"{model} from {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC"
-    )
+    start, end = summary["window_start"][:16], summary["window_end"][:16]
+    table = Table("metric", "value", title=f"{model} from {start} to {end} UTC")
     for key, value in summary.items():
         if key in ("model", "version", "window_start", "window_end", "workers"):
             continue
@@ -161,3 +157,25 @@ def resources(
         )
         table.add_row(key, str(shown))
     console.print(table)
+
+
+@app.command("report")
+def report(
+    model: str = typer.Argument(..., help="Model name."),
+    out: Path = typer.Option(..., "--out", "-o", help="The HTML file to write."),
+    window: str = typer.Option("7d", "--window", "-w", help="How far back: 1d, 7d… or START/END."),
+    version: int | None = typer.Option(None, "--version", help="Only this version."),
+    step: str | None = typer.Option(
+        None, "--step", help="Bucket length: 1h or 1d (default 1h up to 2d windows, else 1d)."
+    ),
+) -> None:
+    """Write one self-contained HTML report of MODEL's monitoring over the last --window."""
+    found = client().monitor_report(model, out, window, version=version, step=step)
+    rows = found["rows"]
+    console.print(
+        f"report written to {found['out']} ({found['bytes'] / 1024:.0f} KB): "
+        f"{len(found['buckets'])} steps of {found['step']}, {rows['scored']} scored rows, "
+        f"{rows['requests']} requests, {rows['labelled']} labelled rows",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, str] = {
     "lifecycle:validate": "validate versions and record validation reports",
     "lifecycle:approve": "approve or reject versions",
     "comments:write": "comment on versions",
+    "policies:write": "set a risk tier's governance policy; lower a model's risk tier",
     "users:admin": "create, list, disable and enable users; create, list and revoke any token",
 }
 

@@ -34,7 +34,7 @@ CASES = [
     ("POST", f"{V1}/approve", {}, "lifecycle:approve", "data_scientist", "reviewer"),
     ("POST", f"{V1}/reject", {"comment": "no"}, "lifecycle:approve", "operator", "reviewer"),
     ("POST", f"{V1}/comments", {"text": "hi"}, "comments:write", "viewer", "operator"),
-    ("PUT", "/api/v1/policies/high", {}, "users:admin", "reviewer", "admin"),
+    ("PUT", "/api/v1/policies/high", {}, "policies:write", "reviewer", "admin"),
     ("GET", "/api/v1/audit/log", None, "audit:read", "data_scientist", "operator"),
     ("GET", "/api/v1/audit/verify", None, "audit:read", "viewer", "reviewer"),
     ("GET", "/api/v1/audit/export", None, "audit:read", "data_scientist", "reviewer"),

@@ -26,9 +26,9 @@ def test_lowering_a_risk_tier_needs_an_admin_and_bad_edits_are_refused(api: Api)
     api.seed("churn")
     sam = api.token_for("sam", "data_scientist")
     r = api.call("PATCH", "/api/v1/models/churn", sam, json={"risk_tier": "low"})
-    assert r.status_code == 403 and r.json()["permission"] == "users:admin"
+    assert r.status_code == 403 and r.json()["permission"] == "policies:write"
     r = api.call("POST", "/api/v1/models", sam, json={"name": "x", "risk_tier": "low"})
-    assert r.status_code == 403 and r.json()["permission"] == "users:admin"
+    assert r.status_code == 403 and r.json()["permission"] == "policies:write"
     assert api.call(
         "PATCH", "/api/v1/models/churn", api.admin, json={"risk_tier": "low"}
     ).is_success
@@ -105,5 +105,5 @@ def test_policies(api: Api, mw: Client) -> None:
     r = api.call("GET", "/api/v1/policies/extreme", viewer)
     assert r.status_code == 400 and "extreme" in r.json()["error"]
     r = api.call("PUT", "/api/v1/policies/low", api.token_for("rita", "reviewer"), json={})
-    assert r.status_code == 403 and r.json()["permission"] == "users:admin"
+    assert r.status_code == 403 and r.json()["permission"] == "policies:write"
     assert mw.get_policy("high").approvals == 3 and mw.get_policy("low").source == "built-in"
