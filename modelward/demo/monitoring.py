@@ -180,6 +180,14 @@ def watch(mw: Client, console: Console) -> list[Hour]:
     console.print(table)
     for alert in list_alerts(store, model=MODEL, status="open"):
         console.print(f"  [bold]alert #{alert.id}[/] {alert.severity}: {alert.message}")
+    out = mw.settings.home / "reports" / f"{MODEL}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = mw.monitor_report(MODEL, out, "12h", step="1h")
+    console.print(
+        f"  monitoring report: {out} ({report['bytes'] / 1024:.0f} KB, self-contained HTML)",
+        highlight=False,
+        soft_wrap=True,
+    )
     return hours
 
 

@@ -43,6 +43,8 @@ def test_demo_registers_aliases_loads_and_scores_every_model(sqlite_client: Clie
 
     alerts = list_alerts(sqlite_client.registry.store, model=LOANS, status="open")  # type: ignore[arg-type]
     assert sorted(a.metric for a in alerts) == ["drift.dataset", "performance.accuracy"]
+    page = sqlite_client.settings.home / "reports" / f"{LOANS}.html"
+    assert "monitoring report:" in text and "<svg" in page.read_text()
     events = len(sqlite_client.audit_log(limit=10_000))
     assert f"audit chain intact: {events} events" in text
     again = run(sqlite_client, Console(file=open("/dev/null", "w")), serve=False)  # noqa: SIM115
