@@ -31,7 +31,7 @@ def test_labels_performance_and_goals(watched: tuple[Client, list[str]]) -> None
     assert receipt.added == len(ids) and receipt.unknown_request_ids == 0
     found, goals = mw.performance("loans", "1d")
     assert found.n_labelled == len(ids) and 0 <= found.metrics["accuracy"] <= 1
-    assert [(g["name"], g["status"]) for g in goals][0][0].startswith("goal accuracy")
+    assert goals[0]["name"].startswith("goal accuracy")
     expected = "passed" if found.metrics["accuracy"] >= 0.99 else "failed"
     assert goals[0]["status"] == expected
 
