@@ -56,6 +56,9 @@ def lineage(
         )
     _reports(branch, down["validation_reports"])
     _approvals(branch, down["approvals"])
+    alerts = branch.add("alerts" + ("" if down["alerts"] else ": none"))
+    for a in down["alerts"]:
+        alerts.add(escape(f"#{a['id']} {a['severity']} {a['status']}: {a['message']}"))
     for section, note in NOT_RECORDED_YET.items():
         branch.add(f"{section}: [dim]{escape(note)}[/]")
     console.print(tree, highlight=False)

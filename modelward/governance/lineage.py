@@ -2,8 +2,9 @@
 
 Upstream is what registration recorded: the source, datasets with fingerprints and locations,
 the git state, parameters, environment and parent version. Downstream is everything recorded
-about the version since: aliases (now and every move), validation reports and approvals.
-Deployments and alerts are not recorded yet; their sections are present and empty.
+about the version since: aliases (now and every move), validation reports, approvals and the
+monitoring alerts raised on it (or on its model's traffic as a whole). Deployments are not
+recorded yet; their section is present and empty.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ NONE_YET = "none yet"
 #: Downstream sections that later work fills; until then they are empty, with this note.
 NOT_RECORDED_YET = {
     "deployments": f"{NONE_YET} (deployments are not recorded by this release)",
-    "alerts": f"{NONE_YET} (alerts are not recorded by this release)",
 }
 
 
@@ -47,10 +47,23 @@ def version_lineage(client: Client, ref: str | ModelRef) -> dict[str, Any]:
             "alias_history": moves,
             "validation_reports": validation_reports(engine, version),
             "approvals": approvals(engine, version),
+            "alerts": _alerts(client, version),
             **{section: [] for section in NOT_RECORDED_YET},
         },
         "notes": dict(NOT_RECORDED_YET),
     }
+
+
+def _alerts(client: Client, version: ModelVersion) -> list[dict[str, Any]]:
+    """Alerts of monitors on this version, or on all of its model's versions, newest first."""
+    from modelward.monitoring.alerts import list_alerts
+    from modelward.store.sql import SqlStore
+
+    store = client.registry.store
+    if not isinstance(store, SqlStore):
+        return []
+    found = list_alerts(store, model=version.name, limit=1000)
+    return [a.to_dict() for a in found if a.version in (None, version.version)]
 
 
 def version_summary(version: ModelVersion) -> dict[str, Any]:

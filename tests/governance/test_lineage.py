@@ -117,6 +117,16 @@ def test_upstream_and_downstream(client: Client, tmp_path: Path) -> None:
     )
     assert down["deployments"] == [] and down["alerts"] == []
     assert found["notes"]["deployments"].startswith("none yet")
+    from modelward.monitoring.alerts import Breach, raise_alert
+
+    breach = Breach(
+        model="iris", version=None, monitor="m", metric="drift.dataset", severity="warning",
+        value=1.0, threshold=">= 1", window_start=v1.created_at, window_end=v1.created_at,
+        message="drift.dataset is 1",
+    )  # fmt: skip
+    raise_alert(client.registry.store, breach)  # type: ignore[arg-type]
+    (alert,) = version_lineage(client, "iris/1")["downstream"]["alerts"]
+    assert (alert["metric"], alert["status"]) == ("drift.dataset", "open")
     other = version_lineage(client, "iris@staging")
     assert other["version"] == v2.version and other["downstream"]["validation_reports"] == []
 

@@ -100,7 +100,7 @@ def test_policies_audit_and_trace(server: Server, cancer: Any, tmp_path: Path) -
     auditor = server.remote(server.token_for("ann", "reviewer"))
     with pytest.raises(PermissionDeniedError) as denied:
         auditor.set_policy("low", {})
-    assert denied.value.permission == "users:admin"
+    assert denied.value.permission == "policies:write"
     status = auditor.verify_audit()
     assert status == server.local.verify_audit()
     out = tmp_path / "audit.jsonl"
