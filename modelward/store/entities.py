@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from modelward.signatures import Signature
 
@@ -21,6 +21,19 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+class Record:
+    """A dataclass that travels as JSON: :meth:`to_dict` (times as ISO 8601) and back."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = _jsonable(asdict(self))  # type: ignore[call-overload]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """The record from its :meth:`to_dict` form (an API answer, say)."""
+        return from_json(cls, data)
 
 
 def from_json(cls: type[_T], data: Mapping[str, Any], **given: Any) -> _T:
@@ -131,7 +144,7 @@ class ModelVersion:
 
 
 @dataclass(frozen=True)
-class AliasMove:
+class AliasMove(Record):
     """One move of an alias: from which version to which, by whom, when (``None`` = unset)."""
 
     name: str
@@ -141,18 +154,9 @@ class AliasMove:
     actor: str
     at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _jsonable(asdict(self))
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AliasMove:
-        """The move from its :meth:`to_dict` form."""
-        return from_json(cls, data)
-
 
 @dataclass(frozen=True)
-class AuditEvent:
+class AuditEvent(Record):
     """One link of the audit chain."""
 
     seq: int
@@ -165,12 +169,3 @@ class AuditEvent:
     after: Any
     prev_hash: str
     hash: str
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _jsonable(asdict(self))
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AuditEvent:
-        """The event from its :meth:`to_dict` form."""
-        return from_json(cls, data)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from modelward.store.entities import Model, ModelVersion, _jsonable, from_json
+from modelward.store.entities import Model, ModelVersion, Record
 
 #: Lifecycle stages; the moves between them are decided in ``governance/lifecycle.py``.
 STAGES = ("draft", "validated", "approved", "production", "retired", "rejected")
@@ -27,7 +27,7 @@ class NewValidationReport:
 
 
 @dataclass(frozen=True)
-class ValidationReport:
+class ValidationReport(Record):
     """The stored outcome of validating one version; ``report_digest`` names its JSON blob."""
 
     id: int
@@ -48,15 +48,6 @@ class ValidationReport:
         """Names of the checks that failed."""
         return [c["name"] for c in self.checks if c.get("status") == "failed"]
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _jsonable(asdict(self))
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ValidationReport:
-        """The report from its :meth:`to_dict` form."""
-        return from_json(cls, data)
-
 
 @dataclass(frozen=True)
 class NewDecision:
@@ -69,7 +60,7 @@ class NewDecision:
 
 
 @dataclass(frozen=True)
-class Approval:
+class Approval(Record):
     """One reviewer's approval or rejection of a version, bound to the artifact digest seen."""
 
     id: int
@@ -82,18 +73,9 @@ class Approval:
     actor: str
     at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _jsonable(asdict(self))
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Approval:
-        """The decision from its :meth:`to_dict` form."""
-        return from_json(cls, data)
-
 
 @dataclass(frozen=True)
-class Comment:
+class Comment(Record):
     """A comment on a version; ``parent_id`` is the comment it answers."""
 
     id: int
@@ -103,15 +85,6 @@ class Comment:
     text: str
     actor: str
     at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _jsonable(asdict(self))
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Comment:
-        """The comment from its :meth:`to_dict` form."""
-        return from_json(cls, data)
 
 
 @dataclass(frozen=True)
