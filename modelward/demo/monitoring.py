@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -22,7 +23,7 @@ from modelward.monitoring.alerts import list_alerts
 from modelward.monitoring.evaluate import MetricContext, provider_for, run_due_monitors
 from modelward.monitoring.inference_log import InferenceLog, inference_root
 from modelward.monitoring.labels import add_labels
-from modelward.monitoring.monitors import save_monitors
+from modelward.monitoring.monitors import monitors_path, save_monitors
 from modelward.monitoring.records import InferenceRecord
 from modelward.store.sql import SqlStore
 from modelward.store.tables import utcnow
@@ -55,6 +56,22 @@ MONITORS = [
         "threshold": "> 250",
         "severity": "info",
         "schedule": {"every": "15m"},
+    },
+]
+
+
+KPIS = [
+    {
+        "name": "approved_amount",
+        "sql": "sum(input__loan_amount) FILTER (WHERE output__prediction = 0)",
+        "target": 4_000_000,
+        "direction": "higher",
+    },
+    {
+        "name": "predicted_default_rate",
+        "sql": "avg(output__prediction)",
+        "target": 0.3,
+        "direction": "lower",
     },
 ]
 
@@ -155,7 +172,10 @@ def watch(mw: Client, console: Console) -> list[Hour]:
     now = utcnow()
     version = train_and_register(mw)
     hours = simulate(mw, version, now)
-    save_monitors(mw.settings, MODEL, MONITORS)
+    path = monitors_path(mw.settings.home, MODEL)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"kpis": KPIS}, sort_keys=False), encoding="utf-8")
+    save_monitors(mw.settings, MODEL, MONITORS)  # keeps the kpis section
     store = mw.registry.store
     if not isinstance(store, SqlStore):
         raise ConfigurationError("monitoring needs the SQL metadata store")
