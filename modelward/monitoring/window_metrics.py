@@ -28,6 +28,7 @@ from modelward.monitoring.logquery import query_logs
 from modelward.monitoring.profiles import ColumnProfile, DatasetProfile
 from modelward.monitoring.reference import ReferenceProfile, load_reference
 from modelward.monitoring.rollup import rollup, versions_in_window, window_profile
+from modelward.refs import check_name
 
 DRIFT_KEYS = ("share", "columns")
 Measure = Callable[[ReferenceProfile | None, DatasetProfile, DatasetProfile | None], float | None]
@@ -201,11 +202,12 @@ def _out_of_range(
 
 def _schema_violations(ctx: MetricContext) -> MetricValue:
     """Requests in the window the scoring server refused as invalid input (status 422)."""
+    model = check_name(ctx.model)  # a checked name: letters, digits, ., _ and - only
     start, end = ctx.start.isoformat(), ctx.end.isoformat()
     version = "" if ctx.version is None else f" AND version = {int(ctx.version)}"
     sql = (
         "SELECT count(DISTINCT request_id) AS n FROM inference WHERE status = 422"
-        f" AND model = '{ctx.model}' AND time >= TIMESTAMPTZ '{start}'"
+        f" AND model = '{model}' AND time >= TIMESTAMPTZ '{start}'"
         f" AND time < TIMESTAMPTZ '{end}'{version}"
     )
     try:
