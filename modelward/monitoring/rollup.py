@@ -35,6 +35,7 @@ from modelward.monitoring.partitions import FILE_GLOB
 from modelward.monitoring.profiles import DatasetProfile, profile_table
 from modelward.monitoring.reference import ReferenceProfile, load_reference
 from modelward.monitoring.tables import INPUT_PREFIX, OUTPUT_PREFIX
+from modelward.refs import check_name
 from modelward.store.engine import WRITE_OPTION
 from modelward.store.sql import SqlStore
 from modelward.store.tables import ProfileRow, RollupStateRow, utcnow
@@ -70,7 +71,10 @@ def rollup(
 ) -> list[RollupResult]:
     """Roll up the new log files of ``model`` (or of every model in the log)."""
     root = inference_root(home)
-    models = [model] if model else sorted(p.name.split("=", 1)[1] for p in root.glob("model=*"))
+    if model is not None:
+        models = [check_name(model)]
+    else:
+        models = sorted(p.name.split("=", 1)[1] for p in root.glob("model=*"))
     return [_rollup_model(store, artifacts, root, name, now or utcnow()) for name in models]
 
 
