@@ -25,10 +25,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 @dataclass(frozen=True)
 class Upload:
-    """One file part of a form: the client's file name and its bytes."""
+    """One file part of a form: the client's file name, its bytes and the part's name."""
 
     filename: str
     content: bytes
+    name: str = "file"
 
     @property
     def safe_name(self) -> str:
@@ -84,7 +85,7 @@ def parse_form(header: Message, body: bytes) -> tuple[dict[str, str], list[Uploa
             raise InvalidInputError("a part of the multipart body has no name")
         filename = part.get_filename()
         if filename is not None:
-            files.append(Upload(filename, content[:-2]))
+            files.append(Upload(filename, content[:-2], name))
         else:
             fields[name] = content[:-2].decode("utf-8", errors="replace")
     return fields, files

@@ -5,39 +5,20 @@ Faces (SDK, CLI, later the REST API) call these methods; nothing here knows abou
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Mapping
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from modelward.artifacts import ArtifactStore
-from modelward.artifacts.bundle import pack, unpack
 from modelward.config import Settings
-from modelward.errors import InvalidInputError, InvalidModelError, ModelwardError
+from modelward.errors import InvalidInputError
 from modelward.governance.lifecycle import CHAMPION, promote
-from modelward.monitoring.reference import ReferenceProfile, store_reference
 from modelward.refs import ModelRef, check_name, parse_ref
-from modelward.registry.lineage import dataset_record, environment, git_state
 from modelward.registry.loaded import LoadedModel
-from modelward.registry.prepare import (
-    check_json,
-    check_metrics,
-    choose_signature,
-    example_records,
-    sample_frame,
-    save_model,
-)
-from modelward.registry.reference import build_reference
-from modelward.runtimes.base import Flavor, SavedModel, SaveOptions
-from modelward.runtimes.flavors import get_flavor
-from modelward.runtimes.pickles import is_pickle_file
-from modelward.signatures import Signature, infer_columns
+from modelward.registry.loading import load_blob
+from modelward.registry.package import build_package, discard_blob, record_package
+from modelward.signatures import Signature
 from modelward.store.base import MetadataStore
-from modelward.store.entities import AliasMove, ModelVersion, NewVersion
+from modelward.store.entities import AliasMove, ModelVersion
 
 
 def as_ref(ref: str | ModelRef) -> ModelRef:
@@ -73,131 +54,30 @@ class Registry:
         compile: str | None = None,
     ) -> ModelVersion:
         """Store the model's artifact, then record it as the next version of ``name``."""
-        check_name(name)
-        if compile not in (None, "onnx"):
-            raise InvalidInputError(f"unknown compile target {compile!r}", hint="use 'onnx'")
-        checked_metrics = check_metrics(metrics)
-        checked_params = check_json("params", params)
-        checked_tags = {str(k): str(v) for k, v in (tags or {}).items()}
-        sample = sample_frame(input_example)
-        datasets = (
-            [dataset_record(training_data, role="training")] if training_data is not None else []
-        )
-        self.settings.ensure_home()
-        with tempfile.TemporaryDirectory(dir=self.settings.cache_dir, prefix="register-") as tmp:
-            work = Path(tmp)
-            model_dir = work / "model"
-            model_dir.mkdir()
-            extra = {"compile": compile} if compile else {}
-            options = SaveOptions(trust_pickle=trust_pickle, sample=sample, extra=extra)
-            chosen, saved = save_model(model_or_path, model_dir, flavor, options)
-            if compile and chosen.name != "sklearn":
-                raise InvalidInputError(
-                    f"only scikit-learn models are compiled, not {chosen.name} models",
-                    hint="leave --compile out",
-                )
-            sig = choose_signature(signature, saved.signature, sample)
-            sig, reference = self._probe(chosen, model_dir, saved, sig, sample, training_data)
-            pack(model_dir, work / "model.tar")
-            blob = self.artifacts.put_file(work / "model.tar")
-        lineage = self._lineage(model_or_path, chosen, datasets, trust_pickle)
-        created = [blob.digest] if blob.created else []
-        if reference is not None:
-            profile, note = reference
-            digest, made = store_reference(self.artifacts, profile)
-            created += [digest] if made else []
-            lineage["reference_profile"] = {
-                "digest": digest,
-                "rows": profile.inputs.rows,
-                "outputs": note or "profiled",
-            }
-        new = NewVersion(
-            digest=blob.digest,
-            size_bytes=blob.size,
-            flavor=chosen.name,
-            flavor_config=saved.config,
-            signature=sig,
-            input_example=example_records(sample),
-            metrics=checked_metrics,
-            params=checked_params,
-            tags=checked_tags,
-            lineage=lineage,
+        with build_package(
+            self.settings,
+            model_or_path,
+            name,
+            flavor=flavor,
+            signature=signature,
+            input_example=input_example,
+            training_data=training_data,
+            metrics=metrics,
+            params=params,
+            tags=tags,
             description=description,
-        )
-        model_fields = {"description": description, "owner": owner, "risk_tier": risk_tier}
-        try:
-            return self.store.create_version(
-                name, new, actor=self.settings.actor, create_model=model_fields
+            trust_pickle=trust_pickle,
+            risk_tier=risk_tier,
+            owner=owner,
+            compile=compile,
+        ) as package:
+            return record_package(
+                self.store, self.artifacts, name, package, actor=self.settings.actor
             )
-        except BaseException:
-            for digest in created:
-                self._discard_blob(digest)
-            raise
-
-    def _probe(
-        self,
-        flavor: Flavor,
-        folder: Path,
-        saved: SavedModel,
-        signature: Signature | None,
-        sample: pd.DataFrame | None,
-        training_data: Any = None,
-    ) -> tuple[Signature | None, tuple[ReferenceProfile, str | None] | None]:
-        """Load what was saved and score the sample: proves it works, and names its outputs;
-        with training data, also profile it (and the model's outputs on it) as the reference."""
-        runtime = flavor.runtime(folder, saved.config)
-        try:
-            runtime.load()
-            if sample is None or signature is None:
-                if training_data is None:
-                    return signature, None
-                return signature, build_reference(runtime, signature, training_data)
-            frame = signature.conform(sample)
-            outputs = runtime.predict(frame, {})
-            if not signature.outputs:
-                signature = signature.with_outputs(
-                    replace(c, nullable=True) for c in infer_columns(outputs)
-                )
-            if training_data is None:
-                return signature, None
-            return signature, build_reference(runtime, signature, training_data)
-        except ModelwardError:
-            raise
-        except Exception as exc:
-            raise InvalidModelError(
-                f"the saved {flavor.name} model could not be loaded and scored: {exc!r}",
-                hint="check the model and its input example",
-            ) from exc
-        finally:
-            runtime.unload()
-
-    def _lineage(
-        self, source: Any, flavor: Flavor, datasets: list[dict[str, Any]], trust_pickle: bool
-    ) -> dict[str, Any]:
-        if isinstance(source, str | Path):
-            path = Path(source).expanduser().resolve()
-            origin: dict[str, Any] = {"kind": "file", "path": str(path)}
-            if is_pickle_file(path):
-                origin["pickle_trusted_by"] = self.settings.actor if trust_pickle else None
-        else:
-            cls = type(source)
-            origin = {"kind": "object", "type": f"{cls.__module__}.{cls.__qualname__}"}
-        return {
-            "source": origin,
-            "datasets": datasets,
-            "git": git_state(),
-            "environment": environment(flavor.packages),
-            "parent": None,
-        }
 
     def _discard_blob(self, digest: str) -> None:
         """Remove a blob this process created, unless a version (now) uses it."""
-        try:
-            in_use = self.store.digest_in_use(digest)
-        except ModelwardError:
-            in_use = False  # the database is gone: the blob is ours and nobody recorded it
-        if not in_use:
-            self.artifacts.delete(digest)
+        discard_blob(self.store, self.artifacts, digest)
 
     # --- reading ------------------------------------------------------------------------------
     def resolve(self, ref: str | ModelRef) -> ModelVersion:
@@ -207,18 +87,8 @@ class Registry:
     def load(self, ref: str | ModelRef) -> LoadedModel:
         """Resolve, fetch and verify the artifact, and load its runtime."""
         version = self.resolve(ref)
-        flavor = get_flavor(version.flavor)
-        self.settings.ensure_home()
-        workdir = Path(tempfile.mkdtemp(dir=self.settings.cache_dir, prefix="load-"))
-        try:
-            with self.artifacts.open_verified(version.digest) as blob:
-                unpack(blob, workdir)
-            runtime = flavor.runtime(workdir, version.flavor_config)
-            runtime.load()
-        except BaseException:
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise
-        return LoadedModel(version, runtime, workdir)
+        with self.artifacts.open_verified(version.digest) as blob:
+            return load_blob(version, blob, self.settings)
 
     # --- changes ------------------------------------------------------------------------------
     def set_alias(self, name: str, alias: str, version: int) -> AliasMove:

@@ -3,8 +3,9 @@ server (``modelward server``) instead of opening the database.
 
 It *is* a ``Client``: the same method names, arguments and return types, so code (and the CLI)
 written for one runs on the other. Every metadata and governance method is a request to the
-REST API; the server acts as the token's user, with the user's role. What needs the artifacts
-on this machine (registering, loading, batch scoring, serving, querying the inference log) and
+REST API; the server acts as the token's user, with the user's role. Registering builds the
+package here and uploads it; loading downloads and verifies the artifact and loads it here. What
+needs the store on this machine (batch scoring, serving, querying the inference log) and
 anything not sent over HTTP reach :attr:`registry`, which refuses with a clear error: deny by
 default, so a method added to ``Client`` later can never open a local database by mistake.
 """
@@ -25,10 +26,14 @@ from modelward.config import (
 )
 from modelward.errors import ConfigurationError, InvalidInputError
 from modelward.refs import ModelRef
+from modelward.registry.loaded import LoadedModel
+from modelward.registry.package import build_package
 from modelward.registry.service import Registry, as_ref
+from modelward.remote.artifacts import load_remote, upload_package
 from modelward.remote.records import RemoteRecords
 from modelward.remote.transport import DEFAULT_TIMEOUT, Transport, needs_store, quote, rebuild
 from modelward.remote.users import RemoteUsers
+from modelward.signatures import Signature
 from modelward.store.entities import AliasMove, AuditEvent, Model, ModelVersion
 
 
@@ -63,13 +68,48 @@ class RemoteClient(RemoteRecords, RemoteUsers, Client):
         raise needs_store("this operation")
 
     # --- what needs the store and the artifacts here ------------------------------------------
-    def register_model(self, *args: Any, **kwargs: Any) -> ModelVersion:
-        """Refused in remote mode: registering stores an artifact (see :func:`needs_store`)."""
-        raise needs_store("registering a model")
+    def register_model(
+        self,
+        model_or_path: Any,
+        name: str,
+        flavor: str | None = None,
+        signature: Signature | Mapping[str, Any] | None = None,
+        input_example: Any = None,
+        training_data: Any = None,
+        metrics: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        *,
+        trust_pickle: bool = False,
+        risk_tier: str | None = None,
+        owner: str | None = None,
+        compile: str | None = None,
+    ) -> ModelVersion:
+        """Build the package here (save, probe, profile, pack) and upload it as the next version
+        of ``name``; the server records it as the token's user (``models:write``)."""
+        with build_package(
+            self.settings,
+            model_or_path,
+            name,
+            flavor=flavor,
+            signature=signature,
+            input_example=input_example,
+            training_data=training_data,
+            metrics=metrics,
+            params=params,
+            tags=tags,
+            description=description,
+            trust_pickle=trust_pickle,
+            risk_tier=risk_tier,
+            owner=owner,
+            compile=compile,
+        ) as package:
+            return upload_package(self._http, name, package)
 
-    def load_model(self, *args: Any, **kwargs: Any) -> Any:
-        """Refused in remote mode: loading reads the artifact."""
-        raise needs_store("loading a model")
+    def load_model(self, ref: str | ModelRef) -> LoadedModel:
+        """Resolve ``ref`` through the API, download and verify its artifact, and load it here."""
+        return load_remote(self._http, self._resolve(ref), self.settings)
 
     def predict_file(self, *args: Any, **kwargs: Any) -> Any:
         """Refused in remote mode: batch scoring loads the model here."""

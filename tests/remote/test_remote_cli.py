@@ -95,15 +95,15 @@ def test_an_unreachable_server_names_the_uri(run: Run, monkeypatch: pytest.Monke
     assert f"http://127.0.0.1:{port}" in result.err and "modelward server" in result.err
 
 
-def test_registering_in_remote_mode_says_what_to_do(
+def test_registering_a_bad_file_in_remote_mode_fails_here_before_any_upload(
     server: Server, run: Run, tmp_path: Any
 ) -> None:
     model = tmp_path / "model.json"
     model.write_text("{}")
     server.env(server.admin_token)
     result = run("models", "register", str(model), "--name", "m")
-    assert result.code == 3
-    assert "needs direct access" in result.err and "MODELWARD_DATABASE_URL" in result.err
+    assert result.code == 3 and "model.json" in result.err
+    assert server.local.list() == []
 
 
 def test_users_and_tokens_through_the_server(server: Server, run: Run) -> None:

@@ -125,8 +125,6 @@ def test_policies_audit_and_trace(server: Server, cancer: Any, tmp_path: Path) -
 def test_what_needs_the_store_here_is_refused_clearly(server: Server, tmp_path: Path) -> None:
     remote = server.admin
     for call in (
-        lambda: remote.register_model(object(), "m"),
-        lambda: remote.load_model("m/1"),
         lambda: remote.predict_file("m/1", tmp_path / "a.csv", tmp_path / "b.csv"),
         lambda: remote.query_logs("SELECT 1"),
         lambda: remote.serve(["m"]),
