@@ -46,7 +46,9 @@ class ResourceSampler:
                     self.home,
                     served.name,
                     served.version.version,
-                    int(stat["worker"]),
+                    # the process id: unique across HTTP workers, each with its own pools, and
+                    # new after a restart (whose counters start again at 0)
+                    int(stat["pid"] or stat["worker"]),
                     float(stat["cpu_seconds"]),
                     int(stat["rss_bytes"] or 0),
                     now,

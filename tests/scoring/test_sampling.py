@@ -34,7 +34,8 @@ def test_the_server_records_worker_samples_for_the_resources_monitor(
     summary = resource_summary(
         sqlite_client.settings.home, "sampled", started, datetime.now(UTC) + timedelta(seconds=1)
     )
-    assert summary["samples"] >= 3 and list(summary["workers"]) == ["v1/w0"]
+    (worker,) = summary["workers"]  # one model worker process, keyed by its pid
+    assert summary["samples"] >= 3 and worker.startswith("v1/w") and worker != "v1/w0"
     assert summary["peak_rss_mb"] > 20  # a Python process with scikit-learn loaded
     assert summary["cpu_seconds"] is not None and summary["cpu_seconds"] >= 0
 
