@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from modelward.artifacts import open_artifact_store
-from modelward.errors import InvalidInputError, NotFoundError
+from modelward.errors import InvalidInputError, NotFoundError, VersionNotFoundError
 from modelward.monitoring.drift import DriftReport, Override, compare
 from modelward.monitoring.evaluate import MetricContext, MetricValue, register_provider
 from modelward.monitoring.logquery import query_logs
@@ -110,16 +110,29 @@ def drift_options(ctx: MetricContext) -> tuple[float, dict[str, Override]]:
             hint="e.g. drift: {share: 0.5, columns: {age: {test: psi, threshold: 0.2}}}",
         )
     overrides: dict[str, Override] = {}
-    for name, given in (options.get("columns") or {}).items():
+    columns = options.get("columns") or {}
+    if not isinstance(columns, Mapping):
+        raise InvalidInputError(
+            f"{where}: columns must map column names to {{test, threshold}}",
+            hint="e.g. columns: {age: {test: psi, threshold: 0.2}}",
+        )
+    for name, given in columns.items():
         if not isinstance(given, Mapping) or set(given) - {"test", "threshold"}:
             raise InvalidInputError(
                 f"{where}: column {name!r} takes only test and threshold", hint="see docs/drift.md"
             )
         threshold = given.get("threshold")
         overrides[str(name)] = Override(
-            given.get("test"), None if threshold is None else float(threshold)
+            given.get("test"),
+            None if threshold is None else _number(threshold, f"{where}: {name}.threshold"),
         )
-    return float(options.get("share", 0.5)), overrides
+    return _number(options.get("share", 0.5), f"{where}: share"), overrides
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInputError(f"{where} must be a number, not {value!r}", hint="e.g. 0.2")
+    return float(value)
 
 
 def _report(
@@ -151,8 +164,11 @@ def _per_version(
         if inputs is None or inputs.rows == 0:
             continue
         outputs = window_profile(ctx.store, ctx.model, version, ctx.start, ctx.end, kind="output")
-        found = ctx.store.get_version(ctx.model, version)
-        value = measure(load_reference(artifacts, found.lineage), inputs, outputs)
+        try:
+            reference = load_reference(artifacts, ctx.store.get_version(ctx.model, version).lineage)
+        except VersionNotFoundError:  # deleted since it served: nothing to compare with
+            reference = None
+        value = measure(reference, inputs, outputs)
         if value is not None and np.isfinite(value):
             values[str(version)] = float(value)
     detail: dict[str, Any] = {"versions": values, "skipped_files": skipped}

@@ -122,3 +122,38 @@ def test_a_model_without_reference_says_so(client: Client, tmp_path: Path) -> No
 
     with pytest.raises(NotFoundError, match="no reference profile"):
         metric(client, "drift.dataset", STABLE)
+
+
+def write_drift_options(client: Client, drift: object) -> None:
+    import yaml
+
+    from modelward.monitoring.monitors import monitors_path
+
+    path = monitors_path(client.settings.home, "loans")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"monitors": [], "drift": drift}))
+
+
+def test_drift_options_override_a_columns_test_and_the_share(served: Client) -> None:
+    write_drift_options(served, {"share": 1.0, "columns": {"age": {"threshold": 10.0}}})
+    assert metric(served, "drift.column.age", SHIFTED).value == 0.0  # a threshold nothing meets
+    assert metric(served, "drift.dataset", SHIFTED).value == 0.0  # 2 of 3 columns < share 1.0
+    write_drift_options(served, {"columns": {"segment": {"test": "tvd"}}})
+    assert metric(served, "drift.column.segment", SHIFTED).value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("drift", "message"),
+    [
+        ({"shares": 0.5}, "must be a mapping with keys share, columns"),
+        ({"share": "half"}, "share must be a number"),
+        ({"columns": {"age": {"treshold": 0.2}}}, "takes only test and threshold"),
+        ({"columns": {"age": {"threshold": "x"}}}, "age.threshold must be a number"),
+        ({"columns": ["age"]}, "columns must map column names"),
+        ({"columns": {"age": {"test": "bogus"}}}, "unknown drift test 'bogus'"),
+    ],
+)
+def test_bad_drift_options_are_refused_by_name(served: Client, drift: object, message: str) -> None:
+    write_drift_options(served, drift)
+    with pytest.raises(InvalidInputError, match=message):
+        metric(served, "drift.dataset", SHIFTED)
