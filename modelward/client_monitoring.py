@@ -17,10 +17,11 @@ from modelward.monitoring import alerts as alert_store
 from modelward.monitoring.alerts import Alert
 from modelward.monitoring.drift import DriftReport, compare
 from modelward.monitoring.evaluate import MonitorOutcome, run_due_monitors
-from modelward.monitoring.kpis import KpiResult, KpiSpec, compute_kpis, parse_kpis
+from modelward.monitoring.kpis import KpiResult, compute_kpis, parse_kpis
 from modelward.monitoring.labels import LabelReceipt, add_labels, list_labels
 from modelward.monitoring.monitors import Monitor, load_monitors, save_monitors
 from modelward.monitoring.performance import PerformanceResult, check_goals, performance
+from modelward.monitoring.providers import model_kpis
 from modelward.monitoring.reference import load_reference
 from modelward.monitoring.resources import resource_summary
 from modelward.monitoring.rollup import RollupResult, rollup, versions_in_window, window_profile
@@ -71,15 +72,10 @@ class MonitoringClient:
         self, model: str, specs: Sequence[Mapping[str, Any]] | None = None, window: str = "1d"
     ) -> builtins.list[KpiResult]:
         """Business KPIs over the window (``specs``, or those in the model's monitor file)."""
-        from modelward.monitoring.monitors import monitors_path, read_file
-
-        parsed: list[KpiSpec] = parse_kpis(
-            specs
-            if specs is not None
-            else (read_file(monitors_path(self._local().home, model)) or {}).get("kpis") or []
-        )
+        home = self._local().home
+        parsed = parse_kpis(specs) if specs is not None else model_kpis(home, model)
         start, end = parse_window(window)
-        return compute_kpis(self._local().home, model, parsed, start, end)
+        return compute_kpis(home, model, parsed, start, end)
 
     # --- drift and resources ------------------------------------------------------------------
     def rollup(self, model: str | None = None) -> builtins.list[RollupResult]:

@@ -310,6 +310,11 @@ def read_file(path: Path) -> Mapping[str, Any] | None:
     return data
 
 
+def file_section(home: Path, model: str, name: str) -> Any:
+    """One top-level section of ``model``'s monitor file (``None`` when absent)."""
+    return (read_file(monitors_path(home, model)) or {}).get(name)
+
+
 def write_file(path: Path, model: str, document: Mapping[str, Any]) -> None:
     """Replace a monitor file atomically, so the scheduler never reads half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

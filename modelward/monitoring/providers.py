@@ -15,26 +15,21 @@ drift: {share: 0.5, columns: {age: {test: psi, threshold: 0.2}}}
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from modelward.errors import InvalidInputError
 from modelward.monitoring.evaluate import MetricContext, MetricValue, register_provider
 from modelward.monitoring.kpis import KpiSpec, compute_kpis, parse_kpis
-from modelward.monitoring.monitors import monitors_path, read_file
+from modelward.monitoring.monitors import file_section, monitors_path
 from modelward.monitoring.performance import performance
 
 PERFORMANCE_KEYS = ("task", "prediction_column", "score_column")
 
 
-def section(ctx: MetricContext, name: str) -> Any:
-    """One top-level section of the model's monitor file (``None`` when absent)."""
-    data = read_file(monitors_path(ctx.home, ctx.model)) or {}
-    return data.get(name)
-
-
 def performance_options(ctx: MetricContext) -> dict[str, Any]:
     """The ``performance`` section, checked: task, prediction and score columns."""
-    options = section(ctx, "performance") or {}
+    options = file_section(ctx.home, ctx.model, "performance") or {}
     where = f"{monitors_path(ctx.home, ctx.model)}: performance"
     if not isinstance(options, Mapping):
         raise InvalidInputError(f"{where} must be a mapping", hint="e.g. {task: classification}")
@@ -48,11 +43,16 @@ def performance_options(ctx: MetricContext) -> dict[str, Any]:
 
 
 def kpi_specs(ctx: MetricContext) -> list[KpiSpec]:
-    """The ``kpis`` section, parsed strictly."""
-    items = section(ctx, "kpis") or []
+    """The ``kpis`` section of the model's monitor file, parsed strictly."""
+    return model_kpis(ctx.home, ctx.model)
+
+
+def model_kpis(home: Path, model: str) -> list[KpiSpec]:
+    """The ``kpis`` section of ``model``'s monitor file under ``home``, parsed strictly."""
+    items = file_section(home, model, "kpis") or []
     if not isinstance(items, list):
         raise InvalidInputError(
-            f"{monitors_path(ctx.home, ctx.model)}: kpis must be a list of KPIs",
+            f"{monitors_path(home, model)}: kpis must be a list of KPIs",
             hint="each: {name, sql, target, direction}",
         )
     return parse_kpis(items)

@@ -25,6 +25,7 @@ from modelward.errors import InvalidInputError, NotFoundError, VersionNotFoundEr
 from modelward.monitoring.drift import DriftReport, Override, compare
 from modelward.monitoring.evaluate import MetricContext, MetricValue, register_provider
 from modelward.monitoring.logquery import query_logs
+from modelward.monitoring.monitors import file_section
 from modelward.monitoring.profiles import ColumnProfile, DatasetProfile
 from modelward.monitoring.reference import ReferenceProfile, load_reference
 from modelward.monitoring.rollup import rollup, versions_in_window, window_profile
@@ -100,9 +101,7 @@ def provide_quality(ctx: MetricContext, metric: str) -> MetricValue:
 
 def drift_options(ctx: MetricContext) -> tuple[float, dict[str, Override]]:
     """The ``drift`` section of the monitor file: dataset share and per-column overrides."""
-    from modelward.monitoring.providers import section
-
-    options = section(ctx, "drift") or {}
+    options = file_section(ctx.home, ctx.model, "drift") or {}
     where = f"monitor file of {ctx.model}: drift"
     if not isinstance(options, Mapping) or set(options) - set(DRIFT_KEYS):
         raise InvalidInputError(
